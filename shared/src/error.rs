@@ -1,0 +1,158 @@
+//! The one error type of the API. Every failure a handler can meet becomes an [`ApiError`];
+//! [`crate::http::error_response`] is the only place that turns it into a response.
+
+use serde::Serialize;
+
+/// One invalid input field and why it was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name as the client sent it (camelCase body field or query parameter).
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A field error for `field` with `reason`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One or more fields are invalid; every one of them is listed.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// The body is not JSON at all.
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON but not the expected shape (e.g. not an object).
+    #[error("{0}")]
+    InvalidBody(String),
+    /// A pagination cursor that this API did not issue, or issued for another query.
+    #[error("the cursor is invalid or belongs to a different query")]
+    InvalidCursor,
+    /// No tenant with that id or slug.
+    #[error("{0}")]
+    NotFound(String),
+    /// No route matches the request path.
+    #[error("no route matches {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    /// The path exists but not for this method.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: Vec<&'static str>,
+    },
+    /// The slug is already taken (slugs are never reused, even after deletion).
+    #[error("the slug '{0}' is already taken")]
+    SlugConflict(String),
+    /// A client-supplied id was replayed with a different body.
+    #[error("a tenant with id '{0}' already exists with different attributes")]
+    IdConflict(String),
+    /// The tenant's status does not allow this operation.
+    #[error("{0}")]
+    InvalidState(String),
+    /// The requested plan is not higher (upgrade) or lower (downgrade) than the current one.
+    #[error("{0}")]
+    InvalidPlanChange(String),
+    /// `If-Match` names a version other than the current one.
+    #[error("the tenant has changed: current version is {current}")]
+    PreconditionFailed { current: i64 },
+    /// The body is larger than the API accepts.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The body's content type is not one this endpoint accepts.
+    #[error("content type must be {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// DynamoDB throttled us or kept conflicting; the client may retry.
+    #[error("the service is busy, retry later")]
+    Unavailable(String),
+    /// Anything else: logged in full, returned only as `internal_error`.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A validation error for a single field.
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    /// An internal error carrying `err`'s full description for the logs.
+    pub fn internal(err: impl std::fmt::Debug) -> Self {
+        Self::Internal(format!("{err:?}"))
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Validation(_)
+            | Self::MalformedJson(_)
+            | Self::InvalidBody(_)
+            | Self::InvalidCursor => 400,
+            Self::NotFound(_) | Self::RouteNotFound { .. } => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::SlugConflict(_)
+            | Self::IdConflict(_)
+            | Self::InvalidState(_)
+            | Self::InvalidPlanChange(_) => 409,
+            Self::PreconditionFailed { .. } => 412,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType { .. } => 415,
+            Self::Unavailable(_) => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The stable, machine-readable error code of the envelope.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_error",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::InvalidBody(_) => "invalid_body",
+            Self::InvalidCursor => "invalid_cursor",
+            Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::SlugConflict(_) => "slug_conflict",
+            Self::IdConflict(_) => "id_conflict",
+            Self::InvalidState(_) => "invalid_state",
+            Self::InvalidPlanChange(_) => "invalid_plan_change",
+            Self::PreconditionFailed { .. } => "precondition_failed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message shown to the client. Internal details never appear here.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "an internal error occurred".to_owned(),
+            Self::Unavailable(_) => "the service is busy, retry later".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Structured details for the envelope's `details` object.
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Validation(fields) => json!({ "fields": fields }),
+            Self::SlugConflict(slug) => json!({ "slug": slug }),
+            Self::IdConflict(id) => json!({ "id": id }),
+            Self::PreconditionFailed { current } => json!({ "currentVersion": current }),
+            Self::PayloadTooLarge { limit } => json!({ "maxBytes": limit }),
+            Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
+            Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
+            _ => json!({}),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Single-table key builders. Every item's keys are built here and nowhere else.
+//!
+//! | entity | PK | SK | GSI1 (live tenants) | GSI2 (by status) | GSI3 (by slug) |
+//! |---|---|---|---|---|---|
+//! | tenant | `TENANT#<id>` | `TENANT` | `TENANTS` / `<createdAt>#<id>` (absent once deleted) | `STATUS#<status>` / `<createdAt>#<id>` | `SLUG#<slug>` |
+//! | slug reservation | `SLUG#<slug>` | `SLUG` | | | |
+//! | scope | `SCOPE#<scopeId>` | `SCOPE` | | | |
+//! | stats counter shard | `STATS` | `SHARD#<n>` | | | |
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// Table partition key attribute.
+pub const PK: &str = "PK";
+/// Table sort key attribute.
+pub const SK: &str = "SK";
+/// Attribute naming an item's entity type.
+pub const ENTITY: &str = "entity";
+/// Index of live (not deleted) tenants ordered by creation.
+pub const GSI1: &str = "GSI1";
+/// GSI1 partition key attribute.
+pub const GSI1PK: &str = "GSI1PK";
+/// GSI1 sort key attribute.
+pub const GSI1SK: &str = "GSI1SK";
+/// Index of tenants by status ordered by creation.
+pub const GSI2: &str = "GSI2";
+/// GSI2 partition key attribute.
+pub const GSI2PK: &str = "GSI2PK";
+/// GSI2 sort key attribute.
+pub const GSI2SK: &str = "GSI2SK";
+/// Index of tenants by slug.
+pub const GSI3: &str = "GSI3";
+/// GSI3 partition key attribute.
+pub const GSI3PK: &str = "GSI3PK";
+
+/// Number of stats counter shards; spreading counter writes avoids one hot item.
+pub const STATS_SHARDS: u8 = 8;
+
+/// Partition key of a tenant item.
+pub fn tenant_pk(id: &str) -> String {
+    format!("TENANT#{id}")
+}
+/// Sort key of a tenant item.
+pub const TENANT_SK: &str = "TENANT";
+/// GSI1 partition of live tenants.
+pub const LIVE_TENANTS: &str = "TENANTS";
+
+/// GSI2 partition for tenants in `status`.
+pub fn status_partition(status: &str) -> String {
+    format!("STATUS#{status}")
+}
+
+/// Sort key shared by GSI1 and GSI2: creation time, then id to break ties.
+pub fn created_sort_key(created_at: &str, id: &str) -> String {
+    format!("{created_at}#{id}")
+}
+
+/// Partition key of a slug reservation (also GSI3PK of the tenant owning it).
+pub fn slug_pk(slug: &str) -> String {
+    format!("SLUG#{slug}")
+}
+/// Sort key of a slug reservation.
+pub const SLUG_SK: &str = "SLUG";
+
+/// Partition key of a scope item.
+pub fn scope_pk(scope_id: &str) -> String {
+    format!("SCOPE#{scope_id}")
+}
+/// Sort key of a scope item.
+pub const SCOPE_SK: &str = "SCOPE";
+
+/// Partition key of the stats counter shards.
+pub const STATS_PK: &str = "STATS";
+
+/// Sort key of stats counter shard `n`.
+pub fn stats_sk(n: u8) -> String {
+    format!("SHARD#{n:02}")
+}
+
+/// The shard a tenant's counter updates go to: fixed per tenant, spread across tenants.
+pub fn stats_shard_for(tenant_id: &str) -> u8 {
+    // FNV-1a: a stable, dependency-free hash.
+    let hash = tenant_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % u64::from(STATS_SHARDS)) as u8
+}
+
+/// `{PK, SK}` as a DynamoDB key map.
+pub fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+/// The primary key of tenant `id`.
+pub fn tenant_key(id: &str) -> HashMap<String, AttributeValue> {
+    key(tenant_pk(id), TENANT_SK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_their_documented_shape() {
+        assert_eq!(tenant_pk("tenant_1"), "TENANT#tenant_1");
+        assert_eq!(slug_pk("acme"), "SLUG#acme");
+        assert_eq!(stats_sk(3), "SHARD#03");
+        assert_eq!(
+            created_sort_key("2026-01-01T00:00:00.000Z", "tenant_1"),
+            "2026-01-01T00:00:00.000Z#tenant_1"
+        );
+    }
+
+    #[test]
+    fn stats_shard_is_stable_and_in_range() {
+        let a = stats_shard_for("tenant_abc");
+        assert_eq!(a, stats_shard_for("tenant_abc"));
+        assert!((0..100).all(|i| stats_shard_for(&format!("tenant_{i}")) < STATS_SHARDS));
+    }
+}

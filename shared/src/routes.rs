@@ -1,0 +1,143 @@
+//! The API's route table: which function serves which method and path. `template.yaml`,
+//! the `cargo lambda watch` router in `Cargo.toml` and the catch-all function all follow
+//! it, and tests check that they do.
+
+/// One route and the function serving it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// Path pattern with `{param}` segments, as API Gateway writes it.
+    pub path: &'static str,
+    /// The binary (and `functions/` folder) serving the route.
+    pub function: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        function,
+    }
+}
+
+/// Every route of the API.
+pub const ROUTES: [Route; 11] = [
+    route("POST", "/v1/tenants", "create-tenant"),
+    route("GET", "/v1/tenants", "list-tenants"),
+    route("GET", "/v1/tenants/stats", "tenant-stats"),
+    route("GET", "/v1/tenants/slug/{slug}", "get-tenant-by-slug"),
+    route("GET", "/v1/tenants/{id}", "get-tenant"),
+    route("PATCH", "/v1/tenants/{id}", "update-tenant"),
+    route("DELETE", "/v1/tenants/{id}", "delete-tenant"),
+    route("POST", "/v1/tenants/{id}/upgrade", "upgrade-tenant"),
+    route("POST", "/v1/tenants/{id}/downgrade", "downgrade-tenant"),
+    route("POST", "/v1/tenants/{id}/suspend", "suspend-tenant"),
+    route("POST", "/v1/tenants/{id}/activate", "activate-tenant"),
+];
+
+/// The function that answers every request no route matches.
+pub const FALLBACK_FUNCTION: &str = "route-not-found";
+
+/// What the route table says about a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// This route serves it.
+    Found(Route),
+    /// The path exists, but only for these methods.
+    MethodNotAllowed(Vec<&'static str>),
+    /// No route has this path.
+    NotFound,
+}
+
+/// Whether `pattern` matches `path` segment by segment; `Some(static segments)` if so,
+/// used to prefer the most specific pattern as API Gateway does.
+fn specificity(pattern: &str, path: &str) -> Option<usize> {
+    let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let path: Vec<&str> = path.trim_end_matches('/').trim_start_matches('/').split('/').collect();
+    if pattern.len() != path.len() {
+        return None;
+    }
+    let mut statics = 0;
+    for (p, s) in pattern.iter().zip(&path) {
+        if p.starts_with('{') {
+            if s.is_empty() {
+                return None;
+            }
+        } else if p == s {
+            statics += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(statics)
+}
+
+/// Resolves `method` and `path` against [`ROUTES`].
+pub fn resolve(method: &str, path: &str) -> Resolution {
+    let mut best: Option<(usize, Route)> = None;
+    let mut allowed: Vec<&'static str> = Vec::new();
+    for route in ROUTES {
+        if let Some(score) = specificity(route.path, path) {
+            if !allowed.contains(&route.method) {
+                allowed.push(route.method);
+            }
+            if route.method.eq_ignore_ascii_case(method) && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, route));
+            }
+        }
+    }
+    match best {
+        Some((_, route)) => Resolution::Found(route),
+        None if allowed.is_empty() => Resolution::NotFound,
+        None => Resolution::MethodNotAllowed(allowed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_segments_win_over_parameters() {
+        assert_eq!(
+            resolve("GET", "/v1/tenants/stats"),
+            Resolution::Found(ROUTES[2])
+        );
+        assert_eq!(
+            resolve("GET", "/v1/tenants/tenant_1").found_function(),
+            Some("get-tenant")
+        );
+        assert_eq!(
+            resolve("GET", "/v1/tenants/slug/acme").found_function(),
+            Some("get-tenant-by-slug")
+        );
+    }
+
+    #[test]
+    fn known_paths_with_other_methods_are_not_allowed() {
+        let Resolution::MethodNotAllowed(allow) = resolve("PUT", "/v1/tenants/tenant_1") else {
+            panic!("expected 405")
+        };
+        assert_eq!(allow, ["GET", "PATCH", "DELETE"]);
+        assert!(matches!(
+            resolve("DELETE", "/v1/tenants"),
+            Resolution::MethodNotAllowed(_)
+        ));
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        assert_eq!(resolve("GET", "/v2/tenants"), Resolution::NotFound);
+        assert_eq!(resolve("GET", "/v1/tenants/a/b/c"), Resolution::NotFound);
+        assert_eq!(resolve("GET", "/"), Resolution::NotFound);
+    }
+
+    impl Resolution {
+        fn found_function(&self) -> Option<&'static str> {
+            match self {
+                Resolution::Found(r) => Some(r.function),
+                _ => None,
+            }
+        }
+    }
+}
