@@ -94,6 +94,9 @@ mod tests {
             ("PLAN_CATALOGUE", "basic,premium"),
         ]))
         .unwrap_err();
-        assert!(matches!(err, ConfigError::Plans(CatalogueError::UnknownDefault(_))));
+        assert!(matches!(
+            err,
+            ConfigError::Plans(CatalogueError::UnknownDefault(_))
+        ));
     }
 }

@@ -88,8 +88,8 @@ impl CursorCodec {
             return Err(ApiError::InvalidCursor);
         }
         let (tag, payload) = bytes.split_at(TAG_LEN);
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
-            .map_err(|_| ApiError::InvalidCursor)?;
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.key).map_err(|_| ApiError::InvalidCursor)?;
         mac.update(payload);
         mac.verify_truncated_left(tag)
             .map_err(|_| ApiError::InvalidCursor)?;
@@ -140,13 +140,20 @@ mod tests {
         let codec = CursorCodec::new(b"k");
         let cursor = codec.encode(&position(), "q1");
         assert!(codec.decode(&cursor, "q2").is_err(), "other query");
-        assert!(CursorCodec::new(b"other").decode(&cursor, "q1").is_err(), "other key");
+        assert!(
+            CursorCodec::new(b"other").decode(&cursor, "q1").is_err(),
+            "other key"
+        );
         for garbage in ["", "abc", "!!!", &cursor[1..], &format!("{cursor}A")] {
             assert!(codec.decode(garbage, "q1").is_err(), "{garbage}");
         }
         // A well-formed payload without a valid signature.
         let forged = URL_SAFE_NO_PAD.encode(
-            [vec![0u8; TAG_LEN], br#"{"p":{"c":"x","i":"y"},"q":"q1"}"#.to_vec()].concat(),
+            [
+                vec![0u8; TAG_LEN],
+                br#"{"p":{"c":"x","i":"y"},"q":"q1"}"#.to_vec(),
+            ]
+            .concat(),
         );
         assert!(codec.decode(&forged, "q1").is_err());
     }

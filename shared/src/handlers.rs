@@ -3,7 +3,7 @@
 //! response in the one error envelope through [`crate::http::respond`].
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -50,12 +50,18 @@ pub async fn update_tenant(app: &App, req: Request) -> Result<Response<Body>, Er
 
 /// `POST /v1/tenants/{id}/upgrade`
 pub async fn upgrade_tenant(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    Ok(http::respond(&req, change_plan(app, &req, PlanDirection::Upgrade).await))
+    Ok(http::respond(
+        &req,
+        change_plan(app, &req, PlanDirection::Upgrade).await,
+    ))
 }
 
 /// `POST /v1/tenants/{id}/downgrade`
 pub async fn downgrade_tenant(app: &App, req: Request) -> Result<Response<Body>, Error> {
-    Ok(http::respond(&req, change_plan(app, &req, PlanDirection::Downgrade).await))
+    Ok(http::respond(
+        &req,
+        change_plan(app, &req, PlanDirection::Downgrade).await,
+    ))
 }
 
 /// `POST /v1/tenants/{id}/suspend`
@@ -83,20 +89,29 @@ pub async fn route_not_found(req: Request) -> Result<Response<Body>, Error> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let outcome = match routes::resolve(&method, &path) {
-        Resolution::MethodNotAllowed(allow) => Err(ApiError::MethodNotAllowed { method, path, allow }),
+        Resolution::MethodNotAllowed(allow) => Err(ApiError::MethodNotAllowed {
+            method,
+            path,
+            allow,
+        }),
         // A matching route that reached this function was not deployed with it.
-        Resolution::Found(_) | Resolution::NotFound => Err(ApiError::RouteNotFound { method, path }),
+        Resolution::Found(_) | Resolution::NotFound => {
+            Err(ApiError::RouteNotFound { method, path })
+        }
     };
     Ok(http::respond(&req, outcome))
 }
 
-/// Dispatches a request to the handler its route names, as API Gateway would. For tests
-/// and local tools; deployed functions each call their own handler directly.
+/// Dispatches a request to the handler its route names, with the path parameters filled
+/// in, as API Gateway does. For tests and local tools; deployed functions each call their
+/// own handler directly.
 pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let resolution = routes::resolve(req.method().as_str(), req.uri().path());
     let Resolution::Found(route) = resolution else {
         return route_not_found(req).await;
     };
+    let params = routes::path_params(route.path, req.uri().path());
+    let req = req.with_path_parameters(params);
     match route.function {
         "create-tenant" => create_tenant(app, req).await,
         "list-tenants" => list_tenants(app, req).await,
@@ -156,7 +171,7 @@ async fn list(app: &App, req: &Request) -> Result<Reply, ApiError> {
 
 /// The tenant id in the path; ids that cannot exist are simply not found.
 fn tenant_id(req: &Request) -> Result<String, ApiError> {
-    let raw = http::path_param(req, "id", 0).unwrap_or_default();
+    let raw = http::path_param(req, "id");
     TenantId::parse(&raw)
         .map(TenantId::into_inner)
         .map_err(|_| not_found(&raw))
@@ -173,7 +188,7 @@ async fn get(app: &App, req: &Request) -> Result<Reply, ApiError> {
 }
 
 async fn get_by_slug(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let raw = http::path_param(req, "slug", 1).unwrap_or_default();
+    let raw = http::path_param(req, "slug");
     let missing = || ApiError::NotFound(format!("no tenant with slug '{raw}'"));
     let slug = Slug::parse(&raw).map_err(|_| missing())?;
     let tenant = app
@@ -260,7 +275,10 @@ fn plan_body(app: &App, req: &Request) -> Result<String, ApiError> {
     let plan = match body.get("plan") {
         Some(Value::String(p)) if plans.contains(p) => Some(p.clone()),
         Some(Value::String(_)) => {
-            problems.add("plan", format!("must be one of: {}", plans.plans().join(", ")));
+            problems.add(
+                "plan",
+                format!("must be one of: {}", plans.plans().join(", ")),
+            );
             None
         }
         None | Some(Value::Null) => {
@@ -275,7 +293,11 @@ fn plan_body(app: &App, req: &Request) -> Result<String, ApiError> {
     problems.finish(plan.unwrap_or_default())
 }
 
-async fn change_plan(app: &App, req: &Request, direction: PlanDirection) -> Result<Reply, ApiError> {
+async fn change_plan(
+    app: &App,
+    req: &Request,
+    direction: PlanDirection,
+) -> Result<Reply, ApiError> {
     let id = tenant_id(req)?;
     let plan = plan_body(app, req)?;
     let tenant = mutate(app, &id, &IfMatch::Any, |current| {
@@ -401,4 +423,3 @@ fn hex_digest(text: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
-

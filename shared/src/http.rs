@@ -69,7 +69,8 @@ pub fn request_id(req: &Request) -> String {
             return ctx.request_id.clone();
         }
     }
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+    {
         if let Some(id) = &ctx.request_id {
             return id.clone();
         }
@@ -177,14 +178,21 @@ fn check_content_type(req: &Request, accepted: &'static [&'static str]) -> Resul
 }
 
 /// Reads a required JSON object body of an accepted media type.
-pub fn json_object(req: &Request, accepted: &'static [&'static str]) -> Result<Map<String, Value>, ApiError> {
+pub fn json_object(
+    req: &Request,
+    accepted: &'static [&'static str],
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     check_content_type(req, accepted)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::InvalidBody("the body must be a JSON object".to_owned()));
+        return Err(ApiError::InvalidBody(
+            "the body must be a JSON object".to_owned(),
+        ));
     }
     parse_object(bytes)
 }
@@ -193,7 +201,9 @@ pub fn json_object(req: &Request, accepted: &'static [&'static str]) -> Result<M
 pub fn optional_json_object(req: &Request) -> Result<Option<Map<String, Value>>, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -205,7 +215,9 @@ pub fn optional_json_object(req: &Request) -> Result<Option<Map<String, Value>>,
 fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::InvalidBody("the body must be a JSON object".to_owned())),
+        Ok(_) => Err(ApiError::InvalidBody(
+            "the body must be a JSON object".to_owned(),
+        )),
         Err(e) => Err(ApiError::MalformedJson(format!(
             "line {} column {}: {}",
             e.line(),
@@ -220,21 +232,12 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// A path parameter, from API Gateway's `pathParameters` or else from the raw path,
-/// where `position` counts segments after `/v1/tenants/` (0 = the first).
-pub fn path_param(req: &Request, name: &str, position: usize) -> Option<String> {
-    let params = req.path_parameters();
-    if let Some(value) = params.first(name) {
-        return Some(value.to_owned());
-    }
-    let raw = req.raw_http_path();
-    let path = if raw.is_empty() { req.uri().path() } else { raw };
-    path.trim_start_matches('/')
-        .split('/')
-        .skip_while(|s| *s != "tenants")
-        .nth(position + 1)
-        .filter(|s| !s.is_empty())
+/// A path parameter (API Gateway's `pathParameters`; `cargo lambda watch` fills them too).
+pub fn path_param(req: &Request, name: &str) -> String {
+    req.path_parameters()
+        .first(name)
         .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// All values of query parameter `name`.
@@ -279,7 +282,12 @@ pub fn if_match(req: &Request) -> Result<IfMatch, ApiError> {
     let Some(header) = req.headers().get("if-match") else {
         return Ok(IfMatch::Any);
     };
-    let invalid = || ApiError::field("If-Match", "must be an entity tag such as \"3\" (the tenant's version), or *");
+    let invalid = || {
+        ApiError::field(
+            "If-Match",
+            "must be an entity tag such as \"3\" (the tenant's version), or *",
+        )
+    };
     let text = header.to_str().map_err(|_| invalid())?.trim();
     if text == "*" {
         return Ok(IfMatch::Any);

@@ -81,9 +81,9 @@ pub fn stats_sk(n: u8) -> String {
 /// The shard a tenant's counter updates go to: fixed per tenant, spread across tenants.
 pub fn stats_shard_for(tenant_id: &str) -> u8 {
     // FNV-1a: a stable, dependency-free hash.
-    let hash = tenant_id
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = tenant_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     (hash % u64::from(STATS_SHARDS)) as u8
 }
 

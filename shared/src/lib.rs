@@ -6,6 +6,7 @@
 //! the one handler in [`handlers`] that serves its route.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod error;
@@ -21,7 +22,6 @@ pub mod routes;
 pub mod stats;
 pub mod store;
 pub mod table;
-pub mod clock;
 pub mod validation;
 
 pub use app::App;

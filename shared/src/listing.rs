@@ -36,7 +36,9 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-const PARAMS: [&str; 7] = ["limit", "cursor", "status", "plan", "kind", "search", "order"];
+const PARAMS: [&str; 7] = [
+    "limit", "cursor", "status", "plan", "kind", "search", "order",
+];
 
 impl ListQuery {
     /// Validates query parameters, listing every invalid one. `get` returns all values of
@@ -76,7 +78,10 @@ impl ListQuery {
             Some(raw) => match raw.parse::<usize>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
-                    problems.add("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
+                    problems.add(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    );
                     DEFAULT_LIMIT
                 }
             },
@@ -90,11 +95,18 @@ impl ListQuery {
             if plans.contains(&p) {
                 Some(p)
             } else {
-                problems.add("plan", format!("must be one of: {}", plans.plans().join(", ")));
+                problems.add(
+                    "plan",
+                    format!("must be one of: {}", plans.plans().join(", ")),
+                );
                 None
             }
         });
-        let kind = kind_raw.and_then(|k| TenantKind::parse(&k).map_err(|r| problems.add("kind", r)).ok());
+        let kind = kind_raw.and_then(|k| {
+            TenantKind::parse(&k)
+                .map_err(|r| problems.add("kind", r))
+                .ok()
+        });
         let search = search_raw.and_then(|s| {
             let trimmed = s.trim();
             let len = trimmed.chars().count();
@@ -158,7 +170,12 @@ impl Store {
             .transpose()?;
 
         let (index, pk_name, sk_name, partition) = match query.status {
-            None => (keys::GSI1, keys::GSI1PK, keys::GSI1SK, keys::LIVE_TENANTS.to_owned()),
+            None => (
+                keys::GSI1,
+                keys::GSI1PK,
+                keys::GSI1SK,
+                keys::LIVE_TENANTS.to_owned(),
+            ),
             Some(status) => (
                 keys::GSI2,
                 keys::GSI2PK,
@@ -297,7 +314,10 @@ mod tests {
         };
         let mut names: Vec<_> = fields.into_iter().map(|f| f.field).collect();
         names.sort();
-        assert_eq!(names, ["colour", "kind", "limit", "order", "plan", "status"]);
+        assert_eq!(
+            names,
+            ["colour", "kind", "limit", "order", "plan", "status"]
+        );
     }
 
     #[test]

@@ -225,7 +225,11 @@ impl Reader<'_> {
     }
 
     /// A value field parsed by `parse`; absent or `null` is `None`.
-    fn value<T>(&mut self, field: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+    fn value<T>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<T> {
         match self.body.get(field) {
             None | Some(Value::Null) => None,
             Some(v) => match parse(v) {
@@ -249,7 +253,9 @@ impl TenantFields {
     pub fn from_json(body: &Map<String, Value>, problems: &mut Problems) -> Option<Self> {
         let before = problems.0.len();
         let mut r = Reader { body, problems };
-        let name = r.text("name", |s| DisplayName::parse(s).map(DisplayName::into_inner));
+        let name = r.text("name", |s| {
+            DisplayName::parse(s).map(DisplayName::into_inner)
+        });
         if !r.present("name") {
             r.problems.add("name", "is required");
         }
@@ -265,12 +271,19 @@ impl TenantFields {
         let region_of = |s: &str| AwsRegion::parse(s).map(AwsRegion::into_inner);
         let region = r.text("region", region_of);
         let login_mode = r.text("loginMode", LoginMode::parse).unwrap_or_default();
-        let sso_start_url = r.text("ssoStartUrl", |s| HttpsUrl::parse(s).map(HttpsUrl::into_inner));
+        let sso_start_url = r.text("ssoStartUrl", |s| {
+            HttpsUrl::parse(s).map(HttpsUrl::into_inner)
+        });
         let sso_region = r.text("ssoRegion", region_of);
-        let email_domain = r.text("emailDomain", |s| DomainName::parse(s).map(DomainName::into_inner));
-        let aws_role_arn = r.text("awsRoleArn", |s| IamRoleArn::parse(s).map(IamRoleArn::into_inner));
-        let aws_external_id =
-            r.text("awsExternalId", |s| AwsExternalId::parse(s).map(AwsExternalId::into_inner));
+        let email_domain = r.text("emailDomain", |s| {
+            DomainName::parse(s).map(DomainName::into_inner)
+        });
+        let aws_role_arn = r.text("awsRoleArn", |s| {
+            IamRoleArn::parse(s).map(IamRoleArn::into_inner)
+        });
+        let aws_external_id = r.text("awsExternalId", |s| {
+            AwsExternalId::parse(s).map(AwsExternalId::into_inner)
+        });
         let aws_region = r.text("awsRegion", region_of);
         let max_users = r.value("maxUsers", positive_limit);
         let max_workspaces = r.value("maxWorkspaces", positive_limit);
@@ -289,7 +302,10 @@ impl TenantFields {
                 }
             }
             LoginMode::EmailDomain if !r.present("emailDomain") => {
-                r.problems.add("emailDomain", "is required when loginMode is 'email_domain'");
+                r.problems.add(
+                    "emailDomain",
+                    "is required when loginMode is 'email_domain'",
+                );
             }
             _ => {}
         }
@@ -398,7 +414,9 @@ impl NewTenant {
                 plan: plan.unwrap_or_else(|| plans.default_plan().to_owned()),
                 fields,
             }),
-            _ => problems.finish(()).and(Err(ApiError::internal("validation lost its problems"))),
+            _ => problems
+                .finish(())
+                .and(Err(ApiError::internal("validation lost its problems"))),
         }
     }
 }
@@ -466,7 +484,17 @@ mod tests {
         fields.sort();
         assert_eq!(
             fields,
-            ["bogus", "kind", "locale", "maxUsers", "name", "ownerEmail", "plan", "slug", "status"]
+            [
+                "bogus",
+                "kind",
+                "locale",
+                "maxUsers",
+                "name",
+                "ownerEmail",
+                "plan",
+                "slug",
+                "status"
+            ]
         );
     }
 

@@ -36,8 +36,14 @@ pub fn merge(target: &mut Value, patch: &Value) {
 pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields, ApiError> {
     let mut problems = Problems::default();
     let current = serde_json::to_value(tenant).map_err(ApiError::internal)?;
-    let fixed: Vec<&str> = CREATE_ONLY_FIELDS.iter().chain(&READ_ONLY_FIELDS).copied().collect();
-    reject_foreign_fields(patch, &fixed, &mut problems, |_| "is not a known field".to_owned());
+    let fixed: Vec<&str> = CREATE_ONLY_FIELDS
+        .iter()
+        .chain(&READ_ONLY_FIELDS)
+        .copied()
+        .collect();
+    reject_foreign_fields(patch, &fixed, &mut problems, |_| {
+        "is not a known field".to_owned()
+    });
     for field in fixed {
         if let Some(value) = patch.get(field) {
             if current.get(field) != Some(value) {
@@ -60,7 +66,9 @@ pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields
     let fields = TenantFields::from_json(&merged, &mut problems);
     match fields {
         Some(fields) if problems.is_empty() => Ok(fields),
-        _ => problems.finish(()).and(Err(ApiError::internal("patch validation lost its problems"))),
+        _ => problems.finish(()).and(Err(ApiError::internal(
+            "patch validation lost its problems",
+        ))),
     }
 }
 
@@ -85,18 +93,30 @@ mod tests {
             (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
             (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (
+                json!({"a":"b","b":"c"}),
+                json!({"a":null}),
+                json!({"b":"c"}),
+            ),
             (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
-            (json!({"a":{"b":"c"}}), json!({"a":{"b":"d","c":null}}), json!({"a":{"b":"d"}})),
+            (
+                json!({"a":{"b":"c"}}),
+                json!({"a":{"b":"d","c":null}}),
+                json!({"a":{"b":"d"}}),
+            ),
             (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
-            (json!(["a","b"]), json!(["c","d"]), json!(["c","d"])),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
             (json!({"a":"b"}), json!(["c"]), json!(["c"])),
             (json!({"a":"foo"}), json!(null), json!(null)),
             (json!({"a":"foo"}), json!("bar"), json!("bar")),
             (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (
+                json!({}),
+                json!({"a":{"bb":{"ccc":null}}}),
+                json!({"a":{"bb":{}}}),
+            ),
         ];
         for (mut target, patch, expected) in cases {
             merge(&mut target, &patch);

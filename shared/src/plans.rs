@@ -32,11 +32,15 @@ impl PlanCatalogue {
     /// Parses a comma-separated catalogue (lowest plan first) and its default plan.
     pub fn parse(catalogue: &str, default_plan: &str) -> Result<Self, CatalogueError> {
         let mut plans: Vec<String> = Vec::new();
-        for name in catalogue.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for name in catalogue
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let valid = name.len() <= 64
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
             if !valid {
                 return Err(CatalogueError::InvalidName(name.to_owned()));
             }
@@ -85,7 +89,9 @@ impl PlanCatalogue {
         current: &str,
         target: &str,
     ) -> Result<(), String> {
-        let target_rank = self.rank(target).ok_or_else(|| format!("unknown plan '{target}'"))?;
+        let target_rank = self
+            .rank(target)
+            .ok_or_else(|| format!("unknown plan '{target}'"))?;
         // A plan dropped from the catalogue sorts below every plan still in it.
         let current_rank = self.rank(current).map(|r| r as isize).unwrap_or(-1);
         let ok = match direction {
@@ -142,11 +148,21 @@ mod tests {
     #[test]
     fn upgrade_must_go_higher_and_downgrade_lower() {
         let c = catalogue();
-        assert!(c.check_change(PlanDirection::Upgrade, "starter", "pro").is_ok());
-        assert!(c.check_change(PlanDirection::Upgrade, "pro", "starter").is_err());
-        assert!(c.check_change(PlanDirection::Upgrade, "pro", "pro").is_err());
-        assert!(c.check_change(PlanDirection::Downgrade, "pro", "free").is_ok());
-        assert!(c.check_change(PlanDirection::Downgrade, "free", "pro").is_err());
+        assert!(c
+            .check_change(PlanDirection::Upgrade, "starter", "pro")
+            .is_ok());
+        assert!(c
+            .check_change(PlanDirection::Upgrade, "pro", "starter")
+            .is_err());
+        assert!(c
+            .check_change(PlanDirection::Upgrade, "pro", "pro")
+            .is_err());
+        assert!(c
+            .check_change(PlanDirection::Downgrade, "pro", "free")
+            .is_ok());
+        assert!(c
+            .check_change(PlanDirection::Downgrade, "free", "pro")
+            .is_err());
     }
 
     #[test]

@@ -53,7 +53,11 @@ pub enum Resolution {
 /// used to prefer the most specific pattern as API Gateway does.
 fn specificity(pattern: &str, path: &str) -> Option<usize> {
     let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
-    let path: Vec<&str> = path.trim_end_matches('/').trim_start_matches('/').split('/').collect();
+    let path: Vec<&str> = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
     if pattern.len() != path.len() {
         return None;
     }
@@ -70,6 +74,19 @@ fn specificity(pattern: &str, path: &str) -> Option<usize> {
         }
     }
     Some(statics)
+}
+
+/// The `{param}` values of `path` under `pattern` (which must match it).
+pub fn path_params(pattern: &str, path: &str) -> std::collections::HashMap<String, String> {
+    pattern
+        .trim_matches('/')
+        .split('/')
+        .zip(path.trim_matches('/').split('/'))
+        .filter_map(|(p, s)| {
+            let name = p.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), s.to_owned()))
+        })
+        .collect()
 }
 
 /// Resolves `method` and `path` against [`ROUTES`].

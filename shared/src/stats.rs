@@ -113,8 +113,18 @@ mod tests {
         };
         let stats = TenantStats::from_shards(
             &[
-                shard(&[("total", 2), ("status_active", 2), ("plan_pro", 2), ("kind_trial", 2)]),
-                shard(&[("total", 1), ("status_deleted", 1), ("plan_legacy", 1), ("kind_trial", 1)]),
+                shard(&[
+                    ("total", 2),
+                    ("status_active", 2),
+                    ("plan_pro", 2),
+                    ("kind_trial", 2),
+                ]),
+                shard(&[
+                    ("total", 1),
+                    ("status_deleted", 1),
+                    ("plan_legacy", 1),
+                    ("kind_trial", 1),
+                ]),
             ],
             &plans,
         );

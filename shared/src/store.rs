@@ -157,9 +157,7 @@ impl TenantItem {
             max_projects: f.max_projects,
             max_environments: f.max_environments,
             data_retention_days: f.data_retention_days,
-            metadata: f
-                .metadata
-                .map(|m| Value::Object(m).to_string()),
+            metadata: f.metadata.map(|m| Value::Object(m).to_string()),
             suspended_reason: t.suspended_reason,
             suspended_at: t.suspended_at,
             deleted_at: t.deleted_at,
@@ -175,7 +173,12 @@ impl TenantItem {
             None => None,
             Some(text) => match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => Some(map),
-                _ => return Err(ApiError::internal(format!("tenant {} has corrupt metadata", self.id))),
+                _ => {
+                    return Err(ApiError::internal(format!(
+                        "tenant {} has corrupt metadata",
+                        self.id
+                    )))
+                }
             },
         };
         Ok(Tenant {
@@ -319,7 +322,9 @@ impl Store {
         })?;
         let items = vec![
             self.put_new(item)?
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(ApiError::internal)?,
@@ -440,7 +445,10 @@ impl Store {
 
     /// Reads a tenant by id (strongly consistent), with its create digest.
     pub async fn get(&self, id: &str) -> Result<Option<Tenant>, ApiError> {
-        self.get_item(id).await?.map(TenantItem::into_tenant).transpose()
+        self.get_item(id)
+            .await?
+            .map(TenantItem::into_tenant)
+            .transpose()
     }
 
     /// Reads a tenant by slug: one index query in the common case; a tenant created a
@@ -606,7 +614,9 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-fn reason_codes(reasons: &[CancellationReason]) -> (Vec<usize>, bool, Option<HashMap<String, AttributeValue>>) {
+fn reason_codes(
+    reasons: &[CancellationReason],
+) -> (Vec<usize>, bool, Option<HashMap<String, AttributeValue>>) {
     let mut failed = Vec::new();
     let mut conflict = false;
     let mut old = None;

@@ -2,8 +2,8 @@
 //! their tables from it, and a test checks that `template.yaml` declares the same.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -39,7 +39,10 @@ pub const INDEXES: [IndexDef; 3] = [
     },
 ];
 
-fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, aws_sdk_dynamodb::error::BuildError> {
+fn key(
+    name: &str,
+    key_type: KeyType,
+) -> Result<KeySchemaElement, aws_sdk_dynamodb::error::BuildError> {
     KeySchemaElement::builder()
         .attribute_name(name)
         .key_type(key_type)

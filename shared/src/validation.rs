@@ -195,10 +195,12 @@ impl Locale {
     /// region (2 letters or 3 digits), optional variants (5-8 alphanumerics, or a digit and
     /// 3 alphanumerics). Returned in canonical case (`zh-Hant-TW`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let reason = || "must be a BCP 47 language tag such as 'en', 'fr-CA' or 'zh-Hant-TW'".to_owned();
+        let reason =
+            || "must be a BCP 47 language tag such as 'en', 'fr-CA' or 'zh-Hant-TW'".to_owned();
         let mut parts = text.split('-');
         let language = parts.next().ok_or_else(reason)?;
-        if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_alphabetic())
+        {
             return Err(reason());
         }
         let mut out = language.to_ascii_lowercase();
@@ -234,11 +236,19 @@ impl AwsRegion {
     /// Parses an AWS region code: `<area>[-gov|-iso|-isob|-isoe|-isof]-<direction>-<n>`.
     pub fn parse(text: &str) -> Result<Self, String> {
         const DIRECTIONS: [&str; 9] = [
-            "east", "west", "north", "south", "central", "northeast", "northwest", "southeast",
+            "east",
+            "west",
+            "north",
+            "south",
+            "central",
+            "northeast",
+            "northwest",
+            "southeast",
             "southwest",
         ];
         const PARTITIONS: [&str; 5] = ["gov", "iso", "isob", "isoe", "isof"];
-        let reason = || "must be an AWS region code such as 'us-east-1' or 'eu-central-2'".to_owned();
+        let reason =
+            || "must be an AWS region code such as 'us-east-1' or 'eu-central-2'".to_owned();
         let parts: Vec<&str> = text.split('-').collect();
         let (area, middle, number) = match parts.as_slice() {
             [area, direction, n] => (*area, vec![*direction], *n),
@@ -264,7 +274,9 @@ impl HttpsUrl {
     /// Parses an absolute `https://host[:port][/path][?query]` URL without credentials,
     /// fragments or whitespace, at most 2048 characters.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let reason = |why: &str| format!("must be an https URL such as 'https://d-1234567890.awsapps.com/start' ({why})");
+        let reason = |why: &str| {
+            format!("must be an https URL such as 'https://d-1234567890.awsapps.com/start' ({why})")
+        };
         if text.len() > 2048 {
             return Err(reason("at most 2048 characters"));
         }
@@ -272,7 +284,9 @@ impl HttpsUrl {
             .strip_prefix("https://")
             .ok_or_else(|| reason("scheme must be https"))?;
         if !text.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(reason("no spaces or non-ASCII characters; percent-encode them"));
+            return Err(reason(
+                "no spaces or non-ASCII characters; percent-encode them",
+            ));
         }
         if text.contains('#') {
             return Err(reason("no fragment"));
@@ -311,12 +325,16 @@ impl DomainName {
         }
         let label_ok = |l: &&str| {
             (1..=63).contains(&l.len())
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         };
         let tld = labels[labels.len() - 1];
-        if !labels.iter().all(label_ok) || tld.len() < 2 || !tld.bytes().all(|b| b.is_ascii_lowercase()) {
+        if !labels.iter().all(label_ok)
+            || tld.len() < 2
+            || !tld.bytes().all(|b| b.is_ascii_lowercase())
+        {
             return Err(reason());
         }
         Ok(Self(lower))
@@ -326,7 +344,10 @@ impl DomainName {
 impl IamRoleArn {
     /// Parses `arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let reason = || "must be an IAM role ARN such as 'arn:aws:iam::123456789012:role/TenantAccess'".to_owned();
+        let reason = || {
+            "must be an IAM role ARN such as 'arn:aws:iam::123456789012:role/TenantAccess'"
+                .to_owned()
+        };
         let mut parts = text.splitn(6, ':');
         let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
             parts.next(),
@@ -338,8 +359,17 @@ impl IamRoleArn {
         ) else {
             return Err(reason());
         };
-        if !["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"]
-            .contains(&partition)
+        if ![
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-e",
+            "aws-iso-f",
+            "aws-eusc",
+        ]
+        .contains(&partition)
         {
             return Err(reason());
         }
@@ -347,7 +377,9 @@ impl IamRoleArn {
             return Err(reason());
         }
         let path_and_name = resource.strip_prefix("role/").ok_or_else(reason)?;
-        let (path, name) = path_and_name.rsplit_once('/').unwrap_or(("", path_and_name));
+        let (path, name) = path_and_name
+            .rsplit_once('/')
+            .unwrap_or(("", path_and_name));
         let name_ok = (1..=64).contains(&name.len())
             && name
                 .bytes()
@@ -387,7 +419,9 @@ pub const MAX_LIMIT_VALUE: u64 = 1_000_000_000;
 pub fn positive_limit(value: &Value) -> Result<u32, String> {
     match value.as_u64() {
         Some(n) if (1..=MAX_LIMIT_VALUE).contains(&n) => Ok(n as u32),
-        _ => Err(format!("must be a whole number from 1 to {MAX_LIMIT_VALUE}")),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_LIMIT_VALUE}"
+        )),
     }
 }
 
@@ -407,7 +441,9 @@ pub fn metadata(value: &Value) -> Result<Map<String, Value>, String> {
     if map.keys().any(|k| k.is_empty() || k.len() > 128) {
         return Err("keys must be 1-128 bytes".into());
     }
-    let size = serde_json::to_vec(map).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(map)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > METADATA_MAX_BYTES {
         return Err(format!(
             "must be at most {METADATA_MAX_BYTES} bytes serialized (is {size})"
@@ -452,7 +488,10 @@ mod tests {
         let id = TenantId::generate();
         assert!(TenantId::parse(id.as_str()).is_ok());
         assert!(TenantId::parse(&id.as_str().to_uppercase()).is_err());
-        assert!(TenantId::parse("tenant_6f1c1b5e-9a7d-4c43-8f5e-2a1b3c4d5e6f").is_err(), "v4");
+        assert!(
+            TenantId::parse("tenant_6f1c1b5e-9a7d-4c43-8f5e-2a1b3c4d5e6f").is_err(),
+            "v4"
+        );
         assert!(TenantId::parse(&id.as_str().replace("tenant_", "scope_")).is_err());
         assert!(TenantId::parse("tenant_").is_err());
     }
@@ -469,7 +508,14 @@ mod tests {
     #[test]
     fn email_requires_a_plain_address_with_a_dotted_domain() {
         assert!(Email::parse("ops@example.com").is_ok());
-        for bad in ["ops", "ops@", "@example.com", "ops@localhost", "Ops <ops@example.com>", "a b@example.com"] {
+        for bad in [
+            "ops",
+            "ops@",
+            "@example.com",
+            "ops@localhost",
+            "Ops <ops@example.com>",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -488,10 +534,23 @@ mod tests {
 
     #[test]
     fn aws_region_codes() {
-        for ok in ["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "il-central-1"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "ap-southeast-4",
+            "us-gov-west-1",
+            "il-central-1",
+        ] {
             assert!(AwsRegion::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["us-east", "US-EAST-1", "us-east-01", "useast1", "us-up-1", "us-east-1a"] {
+        for bad in [
+            "us-east",
+            "US-EAST-1",
+            "us-east-01",
+            "useast1",
+            "us-up-1",
+            "us-east-1a",
+        ] {
             assert!(AwsRegion::parse(bad).is_err(), "{bad}");
         }
     }
@@ -516,8 +575,18 @@ mod tests {
 
     #[test]
     fn domain_names_are_lowercased() {
-        assert_eq!(DomainName::parse("Example.COM").unwrap().as_str(), "example.com");
-        for bad in ["example", "-a.com", "a..com", "a.c", "a.123", "exa_mple.com"] {
+        assert_eq!(
+            DomainName::parse("Example.COM").unwrap().as_str(),
+            "example.com"
+        );
+        for bad in [
+            "example",
+            "-a.com",
+            "a..com",
+            "a.c",
+            "a.123",
+            "exa_mple.com",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad}");
         }
     }
@@ -546,7 +615,14 @@ mod tests {
     #[test]
     fn limits_must_be_positive_whole_numbers() {
         assert_eq!(positive_limit(&json!(5)), Ok(5));
-        for bad in [json!(0), json!(-1), json!(1.5), json!("5"), json!(null), json!(2_000_000_000u64)] {
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("5"),
+            json!(null),
+            json!(2_000_000_000u64),
+        ] {
             assert!(positive_limit(&bad).is_err(), "{bad}");
         }
     }

@@ -1,1 +1,283 @@
-pub fn placeholder() {}
+//! Test helpers: a real local DynamoDB engine and an app to send requests to.
+//!
+//! [`spawn_app`] starts moto's DynamoDB server (single-threaded, see
+//! `tests/support/localdb.py`) once per test binary, creates a fresh table for the calling
+//! test from the same definition the code uses, and returns a [`TestApp`] that sends
+//! requests through the same route table API Gateway and `cargo lambda watch` use.
+//!
+//! Set `DYNAMODB_TEST_ENDPOINT` to use an already running server instead, and
+//! `LOCALDB_PYTHON` to choose the Python that runs moto (default: `.venv/bin/python`).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::Client;
+use lambda_http::http::HeaderMap;
+use lambda_http::{Body, Context, RequestExt};
+use serde_json::Value;
+use tenant_shared::{handlers, App, Config};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// The Python interpreter that has moto installed.
+pub fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("LOCALDB_PYTHON") {
+        return python.into();
+    }
+    let venv = workspace_root().join(".venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// The moto server process, kept alive for the whole test binary. It exits when this
+/// process does, because it watches its stdin, which only we hold.
+static SERVER: OnceLock<(String, Mutex<Option<Child>>)> = OnceLock::new();
+
+/// The endpoint of the local DynamoDB engine, starting it on first use.
+pub fn dynamodb_endpoint() -> &'static str {
+    let (endpoint, _) = SERVER.get_or_init(|| {
+        if let Ok(endpoint) = std::env::var("DYNAMODB_TEST_ENDPOINT") {
+            return (endpoint, Mutex::new(None));
+        }
+        let script = workspace_root().join("tests/support/localdb.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .args(["serve", "--port", "0", "--exit-on-stdin-eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto (run `make setup` to create .venv)");
+        let stdout = child.stdout.take().expect("moto stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read moto's READY line");
+        let endpoint = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("moto did not start: {line:?}"))
+            .to_owned();
+        (endpoint, Mutex::new(Some(child)))
+    });
+    endpoint
+}
+
+/// A DynamoDB client for the local engine.
+pub fn dynamodb_client() -> Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(dynamodb_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    Client::from_conf(config)
+}
+
+/// An app over a fresh table of the local engine.
+pub struct TestApp {
+    pub app: App,
+    pub client: Client,
+    pub table: String,
+}
+
+/// Spawns an app with the default configuration over a fresh table.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Spawns an app over a fresh table, with extra configuration variables.
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let client = dynamodb_client();
+    let table = format!("tenants-{}", uuid::Uuid::now_v7());
+    tenant_shared::table::create(&client, &table)
+        .await
+        .expect("create the test table");
+    let mut env: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert("TABLE_NAME".into(), table.clone());
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
+    TestApp {
+        app: App::with_client(config, client.clone()),
+        client,
+        table,
+    }
+}
+
+/// A request under construction.
+#[derive(Debug, Clone)]
+pub struct TestRequest {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl TestRequest {
+    /// A request without body.
+    pub fn new(method: &str, path: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets a JSON body with `Content-Type: application/json`.
+    pub fn json(self, body: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .raw(body.to_string().as_bytes())
+    }
+
+    /// Sets a body as given (no content type added).
+    pub fn raw(mut self, body: &[u8]) -> Self {
+        self.body = Some(body.to_vec());
+        self
+    }
+}
+
+/// A response, with its body parsed as JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error envelope's `code`.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// The fields named in a validation error.
+    pub fn invalid_fields(&self) -> Vec<String> {
+        self.body["details"]["fields"]
+            .as_array()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|f| f["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    /// Sends a request through the route table to its handler.
+    pub async fn send(&self, request: TestRequest) -> TestResponse {
+        let mut builder = lambda_http::http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.path.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let body = match request.body {
+            Some(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Body::Text(text),
+                Err(e) => Body::Binary(e.into_bytes()),
+            },
+            None => Body::Empty,
+        };
+        let mut query: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, value) in request.query {
+            query.entry(name).or_default().push(value);
+        }
+        let mut context = Context::default();
+        context.request_id = uuid::Uuid::now_v7().to_string();
+        let req = builder
+            .body(body)
+            .expect("valid test request")
+            .with_query_string_parameters(query)
+            .with_lambda_context(context);
+        let response = handlers::dispatch(&self.app, req)
+            .await
+            .expect("handlers never fail at the Lambda level");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match response.body() {
+            Body::Text(text) => serde_json::from_str(text).expect("JSON response body"),
+            Body::Empty => Value::Null,
+            other => panic!("unexpected response body {other:?}"),
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(TestRequest::new("GET", path)).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(TestRequest::new("POST", path).json(body)).await
+    }
+
+    /// `PATCH path` with a merge-patch body.
+    pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(
+            TestRequest::new("PATCH", path)
+                .header("content-type", "application/merge-patch+json")
+                .raw(body.to_string().as_bytes()),
+        )
+        .await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.send(TestRequest::new("DELETE", path)).await
+    }
+
+    /// Creates a tenant and returns it, failing the test unless the API answers 201.
+    pub async fn create_tenant(&self, body: &Value) -> Value {
+        let response = self.post("/v1/tenants", body).await;
+        assert_eq!(response.status, 201, "create failed: {}", response.body);
+        response.body
+    }
+
+    /// Creates a minimal tenant with `slug`.
+    pub async fn create_named(&self, slug: &str) -> Value {
+        self.create_tenant(&serde_json::json!({ "name": format!("Tenant {slug}"), "slug": slug }))
+            .await
+    }
+}

@@ -1,0 +1,123 @@
+//! The table and routes are declared in three places: the code, template.yaml (what SAM
+//! deploys) and Cargo.toml's `cargo lambda watch` router (what runs locally). These tests
+//! fail as soon as they disagree.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use integration_tests::{python, workspace_root};
+use serde_json::{json, Value};
+use tenant_shared::routes::{FALLBACK_FUNCTION, ROUTES};
+use tenant_shared::table::{INDEXES, PRIMARY_KEY};
+
+fn describe() -> Value {
+    let output = Command::new(python())
+        .arg(workspace_root().join("tests/support/localdb.py"))
+        .arg("describe")
+        .output()
+        .expect("run localdb.py describe");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("describe prints JSON")
+}
+
+#[test]
+fn template_table_matches_the_code() {
+    let table = &describe()["table"];
+    let key = |pk: &str, sk: Option<&str>| {
+        let mut schema = vec![json!({"AttributeName": pk, "KeyType": "HASH"})];
+        if let Some(sk) = sk {
+            schema.push(json!({"AttributeName": sk, "KeyType": "RANGE"}));
+        }
+        Value::Array(schema)
+    };
+    assert_eq!(table["KeySchema"], key(PRIMARY_KEY.0, Some(PRIMARY_KEY.1)));
+    let expected: Vec<Value> = INDEXES
+        .iter()
+        .map(|i| {
+            json!({
+                "IndexName": i.name,
+                "KeySchema": key(i.partition_key, i.sort_key),
+                "Projection": {"ProjectionType": "ALL"}
+            })
+        })
+        .collect();
+    assert_eq!(table["GlobalSecondaryIndexes"], Value::Array(expected));
+    let mut attributes: BTreeSet<String> = [PRIMARY_KEY.0, PRIMARY_KEY.1].map(String::from).into();
+    for i in INDEXES {
+        attributes.insert(i.partition_key.to_owned());
+        attributes.extend(i.sort_key.map(String::from));
+    }
+    let declared: BTreeSet<String> = table["AttributeDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["AttributeType"], "S");
+            d["AttributeName"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(declared, attributes);
+}
+
+fn code_routes() -> BTreeSet<(String, String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn routes_of(value: &Value) -> BTreeSet<(String, String, String)> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_owned(),
+                r["path"].as_str().unwrap().to_owned(),
+                r["function"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn template_routes_match_the_code() {
+    let mut expected = code_routes();
+    expected.insert(("ANY".into(), "$default".into(), FALLBACK_FUNCTION.into()));
+    assert_eq!(routes_of(&describe()["routes"]), expected);
+}
+
+#[test]
+fn watch_router_matches_the_code() {
+    let watch = routes_of(&describe()["watchRoutes"]);
+    let served: BTreeSet<_> = watch
+        .iter()
+        .filter(|(_, _, f)| f != FALLBACK_FUNCTION)
+        .cloned()
+        .collect();
+    assert_eq!(served, code_routes());
+    assert!(watch.contains(&("ANY".into(), "/{*rest}".into(), FALLBACK_FUNCTION.into())));
+}
+
+#[test]
+fn every_function_has_its_crate() {
+    let functions = ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]);
+    for function in functions {
+        let main = workspace_root()
+            .join("functions")
+            .join(function)
+            .join("src/main.rs");
+        assert!(main.exists(), "{} is missing", main.display());
+    }
+}

@@ -1,0 +1,148 @@
+use integration_tests::{spawn_app, TestRequest, TestResponse};
+use serde_json::json;
+
+fn assert_envelope(response: &TestResponse, status: u16, code: &str) {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_eq!(response.code(), code, "{}", response.body);
+    let body = response.body.as_object().unwrap();
+    let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["code", "details", "message", "requestId"]);
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["details"].is_object());
+    assert_eq!(response.header("x-request-id"), body["requestId"].as_str());
+    assert_eq!(response.header("content-type"), Some("application/json"));
+}
+
+fn create(body: &[u8], content_type: Option<&str>) -> TestRequest {
+    let request = TestRequest::new("POST", "/v1/tenants").raw(body);
+    match content_type {
+        Some(ct) => request.header("content-type", ct),
+        None => request,
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_malformed_json() {
+    let app = spawn_app().await;
+    for body in [&b"{\"name\": "[..], b"{]", b"nul", b"\xff\xfe"] {
+        let response = app.send(create(body, Some("application/json"))).await;
+        assert_envelope(&response, 400, "malformed_json");
+    }
+}
+
+#[tokio::test]
+async fn non_object_bodies_are_400_invalid_body() {
+    let app = spawn_app().await;
+    for body in ["[]", "\"acme\"", "42", "null", "", "   "] {
+        let response = app
+            .send(create(body.as_bytes(), Some("application/json")))
+            .await;
+        assert_envelope(&response, 400, "invalid_body");
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_are_listed_in_the_validation_error() {
+    let app = spawn_app().await;
+    let response = app
+        .post(
+            "/v1/tenants",
+            &json!({"name": "x", "slug": "unknown-fields", "colour": "red", "Name": "y"}),
+        )
+        .await;
+    assert_envelope(&response, 400, "validation_error");
+    let mut fields = response.invalid_fields();
+    fields.sort();
+    assert_eq!(fields, ["Name", "colour"]);
+    assert!(response.body["details"]["fields"][0]["reason"].is_string());
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_413() {
+    let app = spawn_app().await;
+    let big = json!({"name": "x", "slug": "big", "externalId": "a".repeat(70 * 1024)});
+    let response = app.post("/v1/tenants", &big).await;
+    assert_envelope(&response, 413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn wrong_or_missing_content_type_is_415() {
+    let app = spawn_app().await;
+    let body = br#"{"name":"x","slug":"ctype"}"#;
+    for ct in [
+        Some("text/plain"),
+        Some("application/xml"),
+        None,
+        Some("application/json; charset=latin1"),
+    ] {
+        let response = app.send(create(body, ct)).await;
+        assert_envelope(&response, 415, "unsupported_media_type");
+    }
+    let ok = app
+        .send(create(body, Some("Application/JSON; charset=UTF-8")))
+        .await;
+    assert_eq!(ok.status, 201);
+    // merge-patch is for PATCH only.
+    let response = app
+        .send(create(
+            br#"{"name":"y","slug":"ctype-2"}"#,
+            Some("application/merge-patch+json"),
+        ))
+        .await;
+    assert_envelope(&response, 415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405_in_the_envelope() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/v2/tenants"),
+        ("POST", "/v1/tenants/x/y/z"),
+    ] {
+        let response = app.send(TestRequest::new(method, path)).await;
+        assert_envelope(&response, 404, "not_found");
+    }
+    let response = app
+        .send(TestRequest::new("PUT", "/v1/tenants/tenant_x"))
+        .await;
+    assert_envelope(&response, 405, "method_not_allowed");
+    assert_eq!(response.header("allow"), Some("GET, PATCH, DELETE"));
+    let response = app.send(TestRequest::new("DELETE", "/v1/tenants")).await;
+    assert_envelope(&response, 405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn validation_errors_use_the_envelope_and_list_every_field() {
+    let app = spawn_app().await;
+    let response = app
+        .post(
+            "/v1/tenants",
+            &json!({
+                "name": "", "slug": "a--b", "kind": "x", "ownerEmail": "@", "locale": "??",
+                "region": "mars-1", "ssoStartUrl": "http://x.example.com", "awsRoleArn": "arn:nope",
+                "awsExternalId": "x", "awsRegion": "moon", "maxUsers": -1, "maxWorkspaces": 0,
+                "maxProjects": 1.5, "maxEnvironments": "3", "dataRetentionDays": 0,
+                "metadata": [], "emailDomain": "nodot", "technicalContactEmail": 5,
+                "billingEmail": "b@", "loginMode": "magic", "externalId": "", "ownerUserId": "a b",
+                "ownerName": ""
+            }),
+        )
+        .await;
+    assert_envelope(&response, 400, "validation_error");
+    assert_eq!(response.invalid_fields().len(), 23, "{}", response.body);
+}
+
+#[tokio::test]
+async fn base64_encoded_bodies_are_read_like_text() {
+    let app = spawn_app().await;
+    // Not UTF-8 text: the helper sends it as a binary body, as lambda_http decodes it.
+    let response = app
+        .send(create(
+            b"{\"name\":\"x\",\"slug\":\"bin\xff\"}",
+            Some("application/json"),
+        ))
+        .await;
+    assert_envelope(&response, 400, "malformed_json");
+}

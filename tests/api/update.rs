@@ -1,0 +1,202 @@
+use integration_tests::{spawn_app, TestRequest};
+use serde_json::json;
+
+#[tokio::test]
+async fn merge_patch_changes_fields_clears_nulls_and_bumps_the_version() {
+    let app = spawn_app().await;
+    let t = app
+        .create_tenant(&json!({
+            "name": "Patch Me", "slug": "patch-me", "ownerEmail": "a@example.com",
+            "metadata": {"keep": 1, "drop": 2, "nested": {"a": 1, "b": 2}}
+        }))
+        .await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    let response = app
+        .patch(
+            &path,
+            &json!({
+                "name": "Patched", "ownerEmail": null, "maxUsers": 10,
+                "metadata": {"drop": null, "new": true, "nested": {"b": null}}
+            }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let p = &response.body;
+    assert_eq!(p["name"], "Patched");
+    assert!(p["ownerEmail"].is_null());
+    assert_eq!(p["maxUsers"], 10);
+    assert_eq!(
+        p["metadata"],
+        json!({"keep": 1, "new": true, "nested": {"a": 1}})
+    );
+    assert_eq!(p["version"], 2);
+    assert_eq!(response.header("etag"), Some("\"2\""));
+    assert_ne!(p["updatedAt"], t["updatedAt"]);
+    assert_eq!(p["createdAt"], t["createdAt"]);
+    assert_eq!(app.get(&path).await.body, *p);
+}
+
+#[tokio::test]
+async fn plain_json_content_type_is_accepted_for_patch() {
+    let app = spawn_app().await;
+    let t = app.create_named("json-patch").await;
+    let response = app
+        .send(
+            TestRequest::new(
+                "PATCH",
+                &format!("/v1/tenants/{}", t["id"].as_str().unwrap()),
+            )
+            .json(&json!({"kind": "trial"})),
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body["kind"], "trial");
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_keeps_the_version() {
+    let app = spawn_app().await;
+    let t = app.create_named("no-op").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    let response = app.patch(&path, &json!({"name": t["name"]})).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body["version"], 1);
+}
+
+#[tokio::test]
+async fn immutable_fields_are_rejected_naming_each_field() {
+    let app = spawn_app().await;
+    let t = app.create_named("immutable").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    let response = app
+        .patch(
+            &path,
+            &json!({
+                "id": "tenant_other", "slug": "other", "scopeId": "scope_x", "status": "suspended",
+                "plan": "pro", "version": 9, "createdAt": "2020-01-01T00:00:00.000Z"
+            }),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.code(), "validation_error");
+    let mut fields = response.invalid_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "createdAt",
+            "id",
+            "plan",
+            "scopeId",
+            "slug",
+            "status",
+            "version"
+        ]
+    );
+    // Nothing was written.
+    assert_eq!(app.get(&path).await.body["version"], 1);
+}
+
+#[tokio::test]
+async fn sending_back_unchanged_read_only_fields_is_fine() {
+    let app = spawn_app().await;
+    let mut t = app.create_named("round-trip").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    t["name"] = json!("Round Trip");
+    let response = app.patch(&path, &t).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.body["name"], "Round Trip");
+}
+
+#[tokio::test]
+async fn invalid_patch_values_are_all_reported() {
+    let app = spawn_app().await;
+    let t = app.create_named("bad-patch").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    let response = app
+        .patch(
+            &path,
+            &json!({"name": null, "billingEmail": "x", "loginMode": "sso", "unknown": 1}),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    let mut fields = response.invalid_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "billingEmail",
+            "name",
+            "ssoRegion",
+            "ssoStartUrl",
+            "unknown"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn if_match_with_the_current_version_succeeds_and_a_stale_one_is_412() {
+    let app = spawn_app().await;
+    let t = app.create_named("if-match").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    let ok = app
+        .send(
+            TestRequest::new("PATCH", &path)
+                .header("if-match", "\"1\"")
+                .json(&json!({"name": "v2"})),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    let stale = app
+        .send(
+            TestRequest::new("PATCH", &path)
+                .header("if-match", "\"1\"")
+                .json(&json!({"name": "v3"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(stale.code(), "precondition_failed");
+    assert_eq!(stale.body["details"]["currentVersion"], 2);
+    assert_eq!(app.get(&path).await.body["name"], "v2");
+}
+
+#[tokio::test]
+async fn garbled_if_match_is_a_400_naming_the_header() {
+    let app = spawn_app().await;
+    let t = app.create_named("garbled").await;
+    let response = app
+        .send(
+            TestRequest::new(
+                "PATCH",
+                &format!("/v1/tenants/{}", t["id"].as_str().unwrap()),
+            )
+            .header("if-match", "version one")
+            .json(&json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.invalid_fields(), ["If-Match"]);
+}
+
+#[tokio::test]
+async fn patching_a_deleted_tenant_is_409_invalid_state() {
+    let app = spawn_app().await;
+    let t = app.create_named("deleted-patch").await;
+    let path = format!("/v1/tenants/{}", t["id"].as_str().unwrap());
+    app.delete(&path).await;
+    let response = app.patch(&path, &json!({"name": "zombie"})).await;
+    assert_eq!(response.status, 409);
+    assert_eq!(response.code(), "invalid_state");
+}
+
+#[tokio::test]
+async fn patching_an_unknown_tenant_is_404() {
+    let app = spawn_app().await;
+    let response = app
+        .patch(
+            &format!("/v1/tenants/tenant_{}", uuid::Uuid::now_v7()),
+            &json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!(response.status, 404);
+}
