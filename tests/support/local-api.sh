@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Serves the whole API on http://127.0.0.1:9000 with `cargo lambda watch`, over a local
+# DynamoDB (moto, single-threaded) on 127.0.0.1:8042 holding the table "tenants".
+# The endpoint, table and credentials the functions use are set in Cargo.toml
+# ([workspace.metadata.lambda.watch.env]). Data lives in memory until you stop (Ctrl-C).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PWD/.venv/bin:$PATH"
+
+DB_PORT=8042
+API_PORT=9000
+
+.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants &
+db_pid=$!
+trap 'kill "$db_pid" 2>/dev/null || true' EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if (echo >"/dev/tcp/127.0.0.1/$DB_PORT") 2>/dev/null; then break; fi
+  sleep 0.2
+done
+
+echo "Local DynamoDB: http://127.0.0.1:$DB_PORT (table: tenants)"
+echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first request)"
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
