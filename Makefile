@@ -1,11 +1,14 @@
 # The two commands of the README:
 #   make local   set up (first run) and serve the API on http://127.0.0.1:9000
 #   make test    set up (first run) and run every check CI runs
+# and: make bench   cold-start/size/instruction benchmark of every function (release)
 VENV  := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum tests/support/requirements.txt | cut -c1-12)
 SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BENCH_ARGS ?=
 
-.PHONY: setup local test lint unit events sam-validate sam-build clean
+.PHONY: setup local test lint unit events sam-validate sam-build bench bench-check clean
 
 ## Python tools (moto, cargo-lambda, SAM CLI, cfn-lint) in a local virtualenv.
 setup: $(STAMP)
@@ -19,7 +22,7 @@ $(STAMP): tests/support/requirements.txt
 local: setup
 	tests/support/local-api.sh
 
-test: setup lint unit events sam-validate sam-build
+test: setup lint unit events sam-validate sam-build bench-check
 	@echo "all checks passed"
 
 lint:
@@ -38,6 +41,17 @@ sam-validate: setup
 # CARGO_LAMBDA_COMPILER=cargo builds with the host toolchain (no zig needed for x86_64).
 sam-build: setup
 	CARGO_LAMBDA_COMPILER=cargo $(SAM) build
+
+# Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
+bench: setup
+	CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  cargo lambda build --release $(addprefix --bin ,$(FUNCTIONS))
+	cargo run --quiet -p integration-tests --bin lambda-bench -- $(BENCH_ARGS)
+
+# The benchmark's correctness checks (responses, DynamoDB request shapes) on the bootstraps
+# sam build made; it never judges timings.
+bench-check: sam-build
+	cargo run --quiet -p integration-tests --bin lambda-bench -- --check
 
 clean:
 	rm -rf target .aws-sam

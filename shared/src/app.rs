@@ -1,9 +1,9 @@
 //! The per-cold-start application state: configuration, the DynamoDB store and the cursor
 //! codec, built once and shared by every invocation of a function.
 
-use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 
+use crate::aws::{dynamodb_client, ClientSettings};
 use crate::config::{Config, ConfigError};
 use crate::cursor::CursorCodec;
 use crate::store::Store;
@@ -18,14 +18,11 @@ pub struct App {
 
 impl App {
     /// Reads the configuration from the environment and builds the DynamoDB client.
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// Nothing here touches the network or the disk: connections open on first use.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(endpoint) = &config.dynamodb_endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let sdk_config = loader.load().await;
-        Ok(Self::with_client(config, Client::new(&sdk_config)))
+        let client = dynamodb_client(&ClientSettings::from_env(config.dynamodb_endpoint.clone()));
+        Ok(Self::with_client(config, client))
     }
 
     /// Builds the state around an existing client (tests point it at their own table).

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Context, RequestExt};
@@ -76,15 +76,14 @@ pub fn dynamodb_endpoint() -> &'static str {
     endpoint
 }
 
-/// A DynamoDB client for the local engine.
+/// A DynamoDB client for the local engine, built as the functions build theirs.
 pub fn dynamodb_client() -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(dynamodb_endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .build();
-    Client::from_conf(config)
+    tenant_shared::aws::dynamodb_client(&tenant_shared::aws::ClientSettings {
+        region: "us-east-1".to_owned(),
+        endpoint: Some(dynamodb_endpoint().to_owned()),
+        credentials: Some(Credentials::new("test", "test", None, None, "tests")),
+        native_roots: false,
+    })
 }
 
 /// An app over a fresh table of the local engine.

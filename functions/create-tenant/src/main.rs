@@ -7,6 +7,6 @@ use tenant_shared::{handlers, App};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tenant_shared::logging::init();
-    let app = App::from_env().await?;
+    let app = App::from_env()?;
     run(service_fn(|req| handlers::create_tenant(&app, req))).await
 }

@@ -1,0 +1,96 @@
+//! The DynamoDB client, built for a fast cold start.
+//!
+//! On Lambda the execution role's credentials and the region are environment variables,
+//! so the client reads them directly instead of running aws-config's default provider
+//! chain. Its HTTPS client uses rustls with *ring* and trusts only the root CAs behind AWS
+//! endpoints (`aws-roots.pem`): no system CA bundle is parsed at init and there is no
+//! aws-lc jitter-entropy collection on the first TLS use. The TLS connector itself is
+//! built lazily, on the first request.
+
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+
+/// Root certificates of Amazon Trust Services (Amazon Root CA 1-4, Starfield).
+pub const AWS_ROOT_CAS: &str = include_str!("aws-roots.pem");
+
+/// Where the client connects and as whom.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The AWS region.
+    pub region: String,
+    /// A DynamoDB endpoint override (local engines); `None` uses the regional endpoint.
+    pub endpoint: Option<String>,
+    /// Fixed credentials; `None` reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+    /// `AWS_SESSION_TOKEN` from the environment, as Lambda provides them.
+    pub credentials: Option<Credentials>,
+    /// Also trust the system CA bundle (e.g. behind a TLS-inspecting proxy).
+    pub native_roots: bool,
+}
+
+impl ClientSettings {
+    /// Settings from the environment: `AWS_REGION` (or `AWS_DEFAULT_REGION`, else
+    /// `us-east-1`), the given endpoint override, environment credentials, and system CAs
+    /// only if `TRUST_SYSTEM_CAS=true`.
+    pub fn from_env(endpoint: Option<String>) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+            endpoint,
+            credentials: None,
+            native_roots: var("TRUST_SYSTEM_CAS").is_some_and(|v| v == "true"),
+        }
+    }
+}
+
+/// Builds a DynamoDB client for `settings`.
+pub fn dynamodb_client(settings: &ClientSettings) -> Client {
+    let trust = TrustStore::empty()
+        .with_native_roots(settings.native_roots)
+        .with_pem_certificate(AWS_ROOT_CAS.as_bytes());
+    let tls = TlsContext::builder().with_trust_store(trust);
+    let http =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
+    // A TLS context from a trust store and no extra server names cannot fail to build.
+    let http = match tls.build() {
+        Ok(context) => http.tls_context(context),
+        Err(_) => http,
+    }
+    .build_https();
+    let credentials = match &settings.credentials {
+        Some(fixed) => SharedCredentialsProvider::new(fixed.clone()),
+        None => SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+    };
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .credentials_provider(credentials)
+        .http_client(http);
+    config.set_endpoint_url(settings.endpoint.clone());
+    Client::from_conf(config.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_roots_are_the_six_amazon_trust_services_certificates() {
+        assert_eq!(
+            AWS_ROOT_CAS.matches("-----BEGIN CERTIFICATE-----").count(),
+            6
+        );
+        assert_eq!(AWS_ROOT_CAS.matches("-----END CERTIFICATE-----").count(), 6);
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 4",
+            "Starfield Services Root",
+        ] {
+            assert!(AWS_ROOT_CAS.contains(name), "{name}");
+        }
+    }
+}

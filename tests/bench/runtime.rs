@@ -1,0 +1,185 @@
+//! A stand-in for the Lambda Runtime API on loopback. The benchmark drives it: each
+//! `GET .../invocation/next` and each posted response reaches the benchmark as a
+//! [`RuntimeEvent`] stamped with the moment it arrived, and the benchmark decides when to
+//! hand out the next event.
+
+use std::io::BufReader;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::http1::{self, write_response};
+
+/// What the function under test did.
+#[derive(Debug)]
+pub enum RuntimeEvent {
+    /// It asked for the next event.
+    Next(Instant),
+    /// It posted the response to invocation `id`.
+    Response {
+        at: Instant,
+        id: String,
+        body: String,
+    },
+    /// It reported an error.
+    Error { path: String, body: String },
+}
+
+/// Where the connection waiting on `/next` takes its `(request id, event)` from.
+type PendingEvent = Arc<Mutex<Option<Sender<(String, String)>>>>;
+
+/// The runtime API stand-in.
+pub struct RuntimeApi {
+    address: String,
+    events: Mutex<Receiver<RuntimeEvent>>,
+    /// Where the connection waiting on `/next` takes its event from.
+    pending: PendingEvent,
+    fail_next: Arc<AtomicBool>,
+}
+
+impl RuntimeApi {
+    /// Starts the stand-in on a free loopback port.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API stand-in");
+        let address = listener.local_addr().expect("local address").to_string();
+        let (events_tx, events_rx) = mpsc::channel();
+        let pending: PendingEvent = Arc::new(Mutex::new(None));
+        let fail_next = Arc::new(AtomicBool::new(false));
+        let (p, f) = (Arc::clone(&pending), Arc::clone(&fail_next));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (events_tx, p, f) = (events_tx.clone(), Arc::clone(&p), Arc::clone(&f));
+                std::thread::spawn(move || serve(stream, events_tx, p, f));
+            }
+        });
+        Self {
+            address,
+            events: Mutex::new(events_rx),
+            pending,
+            fail_next,
+        }
+    }
+
+    /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Answers the next `/next` with HTTP 500 (so the runtime exits), or stops doing so.
+    pub fn fail_next(&self, fail: bool) {
+        self.fail_next.store(fail, Ordering::SeqCst);
+    }
+
+    /// Forgets events left over from a previous process.
+    pub fn drain(&self) {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        while events.try_recv().is_ok() {}
+    }
+
+    /// Waits for the function's next move.
+    pub fn next_event(&self, timeout: Duration) -> Result<RuntimeEvent, String> {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        match events.recv_timeout(timeout) {
+            Ok(RuntimeEvent::Error { path, body }) => {
+                Err(format!("function reported an error on {path}: {body}"))
+            }
+            Ok(event) => Ok(event),
+            Err(RecvTimeoutError::Timeout) => {
+                Err(format!("no request from the function within {timeout:?}"))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err("runtime API stand-in stopped".into()),
+        }
+    }
+
+    /// Hands `event` to the waiting `/next` request as invocation `id`; returns the moment.
+    pub fn hand_out(&self, id: &str, event: &str) -> Instant {
+        let sender = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let at = Instant::now();
+        if let Some(sender) = sender {
+            let _ = sender.send((id.to_owned(), event.to_owned()));
+        }
+        at
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    events: Sender<RuntimeEvent>,
+    pending: PendingEvent,
+    fail_next: Arc<AtomicBool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    while let Ok(Some(request)) = http1::read_request(&mut reader) {
+        let arrived = Instant::now();
+        let path = request.path.clone();
+        if request.method == "GET" && path.ends_with("/runtime/invocation/next") {
+            if fail_next.load(Ordering::SeqCst) {
+                let _ = write_response(
+                    &mut writer,
+                    500,
+                    &[("content-type", "application/json")],
+                    b"{\"errorMessage\":\"benchmark: stop\"}",
+                );
+                continue;
+            }
+            let (tx, rx) = mpsc::channel();
+            *pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+            if events.send(RuntimeEvent::Next(arrived)).is_err() {
+                return;
+            }
+            // Blocks until the benchmark hands out an event (or drops the sender to end).
+            let Ok((id, event)) = rx.recv() else { return };
+            let deadline = (std::time::SystemTime::now() + Duration::from_secs(30))
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis().to_string())
+                .unwrap_or_default();
+            let headers = [
+                ("content-type", "application/json"),
+                ("lambda-runtime-aws-request-id", id.as_str()),
+                ("lambda-runtime-deadline-ms", deadline.as_str()),
+                (
+                    "lambda-runtime-invoked-function-arn",
+                    "arn:aws:lambda:us-east-1:123456789012:function:bench",
+                ),
+                (
+                    "lambda-runtime-trace-id",
+                    "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0",
+                ),
+            ];
+            if write_response(&mut writer, 200, &headers, event.as_bytes()).is_err() {
+                return;
+            }
+        } else if request.method == "POST" && path.ends_with("/response") {
+            let id = path
+                .trim_end_matches("/response")
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            // Report before acknowledging, so this precedes the function's next `/next`.
+            let _ = events.send(RuntimeEvent::Response {
+                at: arrived,
+                id,
+                body,
+            });
+            let _ = write_response(&mut writer, 202, &[], b"");
+        } else if request.method == "POST" && path.ends_with("/error") {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            let _ = events.send(RuntimeEvent::Error { path, body });
+            let _ = write_response(&mut writer, 202, &[], b"");
+        } else {
+            let _ = write_response(&mut writer, 404, &[], b"");
+        }
+    }
+}
