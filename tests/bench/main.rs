@@ -19,6 +19,7 @@
 //! [--no-callgrind] [--check]`. `--check` is the quick correctness run CI uses (3 starts);
 //! it never judges timings.
 
+mod cost;
 mod dynamodb;
 mod http1;
 mod runtime;
@@ -178,7 +179,7 @@ fn main() {
         "check": options.check,
         "functions": rows,
     });
-    let markdown = markdown_table(&rows);
+    let markdown = format!("{}\n{}", markdown_table(&rows), cost::markdown(&rows));
     println!("{markdown}");
     if let Err(e) = std::fs::create_dir_all(&options.out_dir)
         .and_then(|_| std::fs::write(options.out_dir.join("lambda-bench.md"), &markdown))
@@ -401,6 +402,7 @@ fn row(scenario: &Scenario, binary: &Path, m: &Measurements, instructions: Optio
         "bootstrapBytes": std::fs::metadata(binary).ok().map(|md| md.len()),
         "zipBytes": zip_size(binary),
         "dynamodbRequestsPerInvocation": scenario.expected_requests,
+        "cost": percentile(&m.warm_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)),
     })
 }
 

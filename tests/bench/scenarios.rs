@@ -19,6 +19,23 @@ pub struct Scenario {
     pub transact_items: Option<usize>,
     pub tenant_plan: &'static str,
     pub tenant_status: &'static str,
+    /// DynamoDB capacity one invocation consumes (on-demand request units), for the
+    /// cost estimate: see [`crate::cost`].
+    pub capacity: Capacity,
+}
+
+/// Read and write request units of one invocation, index writes included.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+const fn units(read_units: f64, write_units: f64) -> Capacity {
+    Capacity {
+        read_units,
+        write_units,
+    }
 }
 
 const fn scenario(
@@ -26,6 +43,7 @@ const fn scenario(
     status: u16,
     expected_requests: &'static [&'static str],
     transact_items: Option<usize>,
+    capacity: Capacity,
 ) -> Scenario {
     Scenario {
         function,
@@ -34,6 +52,7 @@ const fn scenario(
         transact_items,
         tenant_plan: "starter",
         tenant_status: "active",
+        capacity,
     }
 }
 
@@ -41,27 +60,77 @@ const fn scenario(
 pub fn all() -> Vec<Scenario> {
     // A read-then-conditional-write that also moves a counter.
     const READ_TRANSACT: &[&str] = &["GetItem", "TransactWriteItems"];
+    // Capacity, for items under 1 KB (4 KB for reads): a strongly consistent GetItem is 1
+    // RRU, an eventually consistent query 0.5 RRU per 4 KB; a transaction costs 2 WRU per
+    // item; each index an item is written to costs 1 WRU more, 2 when its key changes.
     vec![
-        // Tenant, slug reservation, scope and counters: one transaction of four items.
-        scenario("create-tenant", 201, &["TransactWriteItems"], Some(4)),
-        scenario("list-tenants", 200, &["Query"], None),
-        scenario("get-tenant", 200, &["GetItem"], None),
-        scenario("get-tenant-by-slug", 200, &["Query"], None),
-        // No counter moves: a conditional put, not a transaction.
-        scenario("update-tenant", 200, &["GetItem", "PutItem"], None),
-        scenario("upgrade-tenant", 200, READ_TRANSACT, Some(2)),
+        // Tenant, slug reservation, scope and counters: 4 items x 2, plus GSI1-3 puts.
+        scenario(
+            "create-tenant",
+            201,
+            &["TransactWriteItems"],
+            Some(4),
+            units(0.0, 11.0),
+        ),
+        // A default page: 21 items of ~1 KB from GSI1, eventually consistent.
+        scenario("list-tenants", 200, &["Query"], None, units(3.0, 0.0)),
+        scenario("get-tenant", 200, &["GetItem"], None, units(1.0, 0.0)),
+        scenario("get-tenant-by-slug", 200, &["Query"], None, units(0.5, 0.0)),
+        // No counter moves: a conditional put (1) plus the three index updates.
+        scenario(
+            "update-tenant",
+            200,
+            &["GetItem", "PutItem"],
+            None,
+            units(1.0, 4.0),
+        ),
+        // Tenant put and counter update (2 x 2) plus three index updates.
+        scenario(
+            "upgrade-tenant",
+            200,
+            READ_TRANSACT,
+            Some(2),
+            units(1.0, 7.0),
+        ),
         Scenario {
             tenant_plan: "enterprise",
-            ..scenario("downgrade-tenant", 200, READ_TRANSACT, Some(2))
+            ..scenario(
+                "downgrade-tenant",
+                200,
+                READ_TRANSACT,
+                Some(2),
+                units(1.0, 7.0),
+            )
         },
-        scenario("suspend-tenant", 200, READ_TRANSACT, Some(2)),
+        // As upgrade, and the status index key moves (delete + put).
+        scenario(
+            "suspend-tenant",
+            200,
+            READ_TRANSACT,
+            Some(2),
+            units(1.0, 8.0),
+        ),
         Scenario {
             tenant_status: "suspended",
-            ..scenario("activate-tenant", 200, READ_TRANSACT, Some(2))
+            ..scenario(
+                "activate-tenant",
+                200,
+                READ_TRANSACT,
+                Some(2),
+                units(1.0, 8.0),
+            )
         },
-        scenario("delete-tenant", 200, READ_TRANSACT, Some(2)),
-        scenario("tenant-stats", 200, &["Query"], None),
-        scenario("route-not-found", 405, &[], None),
+        // Leaves GSI1 (1), moves in GSI2 (2), updates GSI3 (1).
+        scenario(
+            "delete-tenant",
+            200,
+            READ_TRANSACT,
+            Some(2),
+            units(1.0, 8.0),
+        ),
+        // Eight counter shards, ~1.2 KB, strongly consistent.
+        scenario("tenant-stats", 200, &["Query"], None, units(1.0, 0.0)),
+        scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
     ]
 }
 
