@@ -162,7 +162,8 @@ async fn list(app: &App, req: &Request) -> Result<Reply, ApiError> {
         |name| http::query_values(req, name),
         &app.config.plans,
     )?;
-    let page = app.store.list(&query, &app.cursors).await?;
+    let deadline = req.lambda_context_ref().map(|ctx| ctx.deadline);
+    let page = app.store.list(&query, &app.cursors, deadline).await?;
     Reply::json(
         StatusCode::OK,
         &json!({ "items": page.items, "nextCursor": page.next_cursor }),

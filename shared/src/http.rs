@@ -277,7 +277,8 @@ impl IfMatch {
     }
 }
 
-/// Parses `If-Match` (`"3"`, `W/"3"`, a comma-separated list, or `*`).
+/// Parses `If-Match` (`"3"`, a comma-separated list, or `*`). If-Match compares strongly,
+/// so a weak tag (`W/"3"`) is understood but never matches.
 pub fn if_match(req: &Request) -> Result<IfMatch, ApiError> {
     let Some(header) = req.headers().get("if-match") else {
         return Ok(IfMatch::Any);
@@ -295,13 +296,18 @@ pub fn if_match(req: &Request) -> Result<IfMatch, ApiError> {
     let mut versions = Vec::new();
     for tag in text.split(',') {
         let tag = tag.trim();
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let (weak, tag) = match tag.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, tag),
+        };
         let inner = tag
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .unwrap_or(tag);
         let version = inner.parse::<i64>().map_err(|_| invalid())?;
-        versions.push(version);
+        if !weak {
+            versions.push(version);
+        }
     }
     Ok(IfMatch::Versions(versions))
 }

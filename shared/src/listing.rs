@@ -3,7 +3,9 @@
 //! The default listing reads GSI1 (live tenants by creation time); `status=` reads GSI2
 //! (tenants of one status by creation time). `plan`, `kind` and `search` are filters on
 //! those queries; a filtered listing keeps reading until its page is full, so every page
-//! but the last holds exactly `limit` items.
+//! but the last holds exactly `limit` items. The one exception: a sparse filter over a very
+//! large table that would read past the Lambda deadline returns what it has found so far,
+//! with a cursor to continue from where it stopped, rather than time out.
 
 use std::collections::HashMap;
 
@@ -22,6 +24,8 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 /// Items read per index query when filters may discard some.
 const FILTERED_READ: i32 = 200;
+/// Stop reading further index pages when less time than this is left before the deadline.
+const DEADLINE_MARGIN_MS: u64 = 2_000;
 
 /// A validated listing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,8 +164,14 @@ pub struct Page {
 }
 
 impl Store {
-    /// Lists one page of tenants for `query`.
-    pub async fn list(&self, query: &ListQuery, codec: &CursorCodec) -> Result<Page, ApiError> {
+    /// Lists one page of tenants for `query`. `deadline_ms` (Unix epoch milliseconds, the
+    /// Lambda invocation's deadline) bounds how long a sparse filter may keep reading.
+    pub async fn list(
+        &self,
+        query: &ListQuery,
+        codec: &CursorCodec,
+        deadline_ms: Option<u64>,
+    ) -> Result<Page, ApiError> {
         let query_print = query.fingerprint();
         let start = query
             .cursor
@@ -244,7 +254,17 @@ impl Store {
                 }
             }
             match output.last_evaluated_key {
-                Some(key) if found.len() < wanted => exclusive_start = Some(key),
+                Some(key) if found.len() < wanted => {
+                    if near(deadline_ms) {
+                        // Out of time: hand back what we have and resume after `key`.
+                        let position = position_of(&key, sk_name)?;
+                        return Ok(Page {
+                            items: found,
+                            next_cursor: Some(codec.encode(&position, &query_print)),
+                        });
+                    }
+                    exclusive_start = Some(key);
+                }
                 _ => break,
             }
         }
@@ -266,6 +286,37 @@ impl Store {
             items: found,
             next_cursor,
         })
+    }
+}
+
+/// Whether less than [`DEADLINE_MARGIN_MS`] is left before `deadline_ms`.
+fn near(deadline_ms: Option<u64>) -> bool {
+    let Some(deadline) = deadline_ms else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    deadline.saturating_sub(now) < DEADLINE_MARGIN_MS
+}
+
+/// The cursor position of an index key (`<createdAt>#<id>` in its sort key).
+fn position_of(
+    key: &HashMap<String, AttributeValue>,
+    sort_key: &str,
+) -> Result<Position, ApiError> {
+    match key.get(sort_key) {
+        Some(AttributeValue::S(sort)) => match sort.split_once('#') {
+            Some((created_at, id)) => Ok(Position {
+                created_at: created_at.to_owned(),
+                id: id.to_owned(),
+            }),
+            None => Err(ApiError::internal(format!(
+                "unexpected index sort key {sort}"
+            ))),
+        },
+        _ => Err(ApiError::internal("index key without its sort key")),
     }
 }
 

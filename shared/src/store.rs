@@ -407,12 +407,17 @@ impl Store {
 
     /// Runs a transaction, retrying while it only lost races with other transactions.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), WriteFailure> {
+        // One token for every send of these items: if a send committed but its answer was
+        // lost, the SDK's retry is recognised as the same transaction and succeeds instead
+        // of failing its own conditions.
+        let token = uuid::Uuid::now_v7().to_string();
         let mut attempt = 0;
         loop {
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
                 .send()
                 .await;
             match result.map_err(classify_transaction) {
@@ -514,6 +519,9 @@ impl Store {
                 .condition_expression(condition)
                 .set_expression_attribute_names(Some(names))
                 .set_expression_attribute_values(Some(values))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .send()
                 .await
                 .map(|_| ())
@@ -535,6 +543,10 @@ impl Store {
         };
         match outcome {
             Ok(()) => Ok(true),
+            // A retried put whose first send committed finds exactly what it wrote.
+            Err(WriteFailure::Condition { old: Some(old), .. }) if is_written(&old, after) => {
+                Ok(true)
+            }
             Err(WriteFailure::Condition { .. }) => Ok(false),
             Err(WriteFailure::Conflict) => Err(busy()),
             Err(WriteFailure::Other(e)) => Err(e),
@@ -646,8 +658,17 @@ fn classify_transaction(err: SdkError<TransactWriteItemsError>) -> WriteFailure 
                 if conflict {
                     return WriteFailure::Conflict;
                 }
-                // Throttling or capacity reasons.
-                return WriteFailure::Other(ApiError::Unavailable(format!("{cancel:?}")));
+                let throttled = cancel.cancellation_reasons().iter().any(|r| {
+                    matches!(
+                        r.code(),
+                        Some("ThrottlingError" | "ProvisionedThroughputExceeded")
+                    )
+                });
+                return WriteFailure::Other(if throttled {
+                    ApiError::Unavailable(format!("{cancel:?}"))
+                } else {
+                    ApiError::internal(cancel)
+                });
             }
             TransactWriteItemsError::TransactionInProgressException(_) => {
                 return WriteFailure::Conflict
@@ -660,33 +681,54 @@ fn classify_transaction(err: SdkError<TransactWriteItemsError>) -> WriteFailure 
 
 fn classify_put(err: SdkError<PutItemError>) -> WriteFailure {
     if let SdkError::ServiceError(service) = &err {
-        if let PutItemError::ConditionalCheckFailedException(_) = service.err() {
+        if let PutItemError::ConditionalCheckFailedException(failed) = service.err() {
             return WriteFailure::Condition {
                 failed: vec![0],
-                old: None,
+                old: failed.item().cloned(),
             };
         }
     }
     WriteFailure::Other(map_sdk_error(err))
 }
 
-/// Maps an SDK failure: throttling becomes `service_unavailable`, the rest `internal_error`.
+/// Whether the stored `item` is exactly the state `tenant` that this request wrote.
+fn is_written(item: &HashMap<String, AttributeValue>, tenant: &Tenant) -> bool {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let version = match item.get("version") {
+        Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
+        _ => None,
+    };
+    version == Some(tenant.version) && text("updatedAt") == Some(tenant.updated_at.as_str())
+}
+
+/// Maps an SDK failure: throttling, timeouts, unreachable or failing DynamoDB become
+/// `service_unavailable` (worth a retry); anything else `internal_error`.
 pub fn map_sdk_error<E, R>(err: SdkError<E, R>) -> ApiError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
     R: std::fmt::Debug,
 {
-    let code = match &err {
-        SdkError::ServiceError(service) => service.err().code().map(str::to_owned),
-        _ => None,
+    let transient = match &err {
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "LimitExceededException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        _ => false,
     };
-    match code.as_deref() {
-        Some(
-            "ProvisionedThroughputExceededException"
-            | "RequestLimitExceeded"
-            | "ThrottlingException"
-            | "LimitExceededException",
-        ) => ApiError::Unavailable(format!("{err:?}")),
-        _ => ApiError::internal(err),
+    if transient {
+        ApiError::Unavailable(format!("{err:?}"))
+    } else {
+        ApiError::internal(err)
     }
 }

@@ -161,6 +161,23 @@ async fn if_match_with_the_current_version_succeeds_and_a_stale_one_is_412() {
 }
 
 #[tokio::test]
+async fn weak_etags_never_satisfy_if_match() {
+    let app = spawn_app().await;
+    let t = app.create_named("weak-etag").await;
+    let response = app
+        .send(
+            TestRequest::new(
+                "PATCH",
+                &format!("/v1/tenants/{}", t["id"].as_str().unwrap()),
+            )
+            .header("if-match", "W/\"1\"")
+            .json(&json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(response.status, 412);
+}
+
+#[tokio::test]
 async fn garbled_if_match_is_a_400_naming_the_header() {
     let app = spawn_app().await;
     let t = app.create_named("garbled").await;

@@ -27,9 +27,11 @@ pub const FULL_VCPU_MB: f64 = 1769.0;
 /// Assumed latency of one DynamoDB round trip in-region (not measurable here).
 pub const DYNAMODB_ROUND_TRIP_MS: f64 = 4.0;
 
-/// The estimate for one function, given its measured warm invocation time (on a full core).
-pub fn estimate(scenario: &Scenario, warm_ms: f64) -> Value {
-    let cpu_ms = warm_ms * FULL_VCPU_MB / MEMORY_MB;
+/// The estimate for one function, given the CPU time of a warm invocation measured here
+/// (on a full core): at 128 MB the same work takes ~13.8x as long, and each DynamoDB
+/// round trip adds its network latency.
+pub fn estimate(scenario: &Scenario, warm_cpu_ms: f64) -> Value {
+    let cpu_ms = warm_cpu_ms * FULL_VCPU_MB / MEMORY_MB;
     let round_trips = scenario.expected_requests.len() as f64;
     // Lambda bills whole milliseconds.
     let billed_ms = (cpu_ms + round_trips * DYNAMODB_ROUND_TRIP_MS)
@@ -57,7 +59,7 @@ pub fn estimate(scenario: &Scenario, warm_ms: f64) -> Value {
 /// The cost table in markdown.
 pub fn markdown(rows: &[Value]) -> String {
     let mut out = format!(
-        "Estimated USD per million requests at 128 MB (prices {PRICES_AS_OF}; billed time = measured warm CPU time x {:.1} for a 128 MB CPU share + {DYNAMODB_ROUND_TRIP_MS} ms per DynamoDB round trip)\n\n| function | billed ms | RRU | WRU | Lambda x86_64 | Lambda arm64 | DynamoDB | HTTP API | total x86_64 | total arm64 |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "Estimated USD per million requests at 128 MB (prices {PRICES_AS_OF}; billed time = measured warm CPU time (all threads) x {:.1} for a 128 MB CPU share + {DYNAMODB_ROUND_TRIP_MS} ms per DynamoDB round trip)\n\n| function | billed ms | RRU | WRU | Lambda x86_64 | Lambda arm64 | DynamoDB | HTTP API | total x86_64 | total arm64 |\n|---|---|---|---|---|---|---|---|---|---|\n",
         FULL_VCPU_MB / MEMORY_MB
     );
     for r in rows {

@@ -108,10 +108,28 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
 fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Value) {
     match operation {
         "GetItem" => (200, json!({ "Item": tenant_item(plan, status) })),
-        "Query" if body["IndexName"].is_string() => (
+        // By slug: the one tenant.
+        "Query" if body["IndexName"] == "GSI3" => (
             200,
             json!({ "Items": [tenant_item(plan, status)], "Count": 1, "ScannedCount": 1 }),
         ),
+        // A listing: as many tenants as it asked for, as a full table would return.
+        "Query" if body["IndexName"].is_string() => {
+            let limit = body["Limit"].as_u64().unwrap_or(1).clamp(1, 200) as usize;
+            let items: Vec<Value> = (0..limit)
+                .map(|i| {
+                    let mut item = tenant_item(plan, status);
+                    let id = format!("{}{:04x}", &TENANT_ID[..TENANT_ID.len() - 4], i);
+                    item["id"] = json!({ "S": id });
+                    item["PK"] = json!({ "S": format!("TENANT#{id}") });
+                    item
+                })
+                .collect();
+            (
+                200,
+                json!({ "Count": items.len(), "ScannedCount": items.len(), "Items": items }),
+            )
+        }
         "Query" => (
             200,
             json!({ "Items": [stats_shard()], "Count": 1, "ScannedCount": 1 }),

@@ -86,6 +86,8 @@ struct Measurements {
     init_us: Vec<u64>,
     first_us: Vec<u64>,
     warm_us: Vec<u64>,
+    /// CPU time of warm invocations (all threads), from the scheduler's accounting.
+    warm_cpu_us: Vec<u64>,
     peak_rss_kib: Vec<u64>,
     failures: Vec<String>,
 }
@@ -276,6 +278,7 @@ fn drive(
         }
         dynamodb.take_requests();
         let request_id = format!("bench-{invocation}");
+        let cpu_before = cpu_time_ns(child.id());
         let handed_out = runtime.hand_out(&request_id, event);
         match runtime.next_event(timeout)? {
             RuntimeEvent::Response { at, id, body } => {
@@ -288,6 +291,9 @@ fn drive(
                     m.peak_rss_kib.push(peak_rss_kib(child.id()).unwrap_or(0));
                 } else {
                     m.warm_us.push(elapsed);
+                    if let (Some(before), Some(after)) = (cpu_before, cpu_time_ns(child.id())) {
+                        m.warm_cpu_us.push(after.saturating_sub(before) / 1000);
+                    }
                 }
                 scenario.check(&body, &dynamodb.take_requests())?;
             }
@@ -356,6 +362,17 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// CPU time of every thread of process `pid` so far, in nanoseconds (`schedstat`).
+fn cpu_time_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
 fn micros(d: Duration) -> u64 {
     d.as_micros().min(u128::from(u64::MAX)) as u64
 }
@@ -397,18 +414,19 @@ fn row(scenario: &Scenario, binary: &Path, m: &Measurements, instructions: Optio
         "initMs": {"p50": ms(percentile(&m.init_us, 50.0)), "p90": ms(percentile(&m.init_us, 90.0)), "min": ms(m.init_us.iter().min().copied())},
         "firstInvocationMs": {"p50": ms(percentile(&m.first_us, 50.0)), "p90": ms(percentile(&m.first_us, 90.0))},
         "warmInvocationMs": {"p50": ms(percentile(&m.warm_us, 50.0)), "p90": ms(percentile(&m.warm_us, 90.0))},
+        "warmCpuMs": {"p50": ms(percentile(&m.warm_cpu_us, 50.0)), "p90": ms(percentile(&m.warm_cpu_us, 90.0))},
         "peakRssMiB": m.peak_rss_kib.iter().max().map(|k| (*k as f64 / 1024.0 * 10.0).round() / 10.0),
         "initInstructions": instructions,
         "bootstrapBytes": std::fs::metadata(binary).ok().map(|md| md.len()),
         "zipBytes": zip_size(binary),
         "dynamodbRequestsPerInvocation": scenario.expected_requests,
-        "cost": percentile(&m.warm_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)),
+        "cost": percentile(&m.warm_cpu_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)),
     })
 }
 
 fn markdown_table(rows: &[Value]) -> String {
     let mut out = String::from(
-        "| function | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | peak RSS (MiB) | init instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| function | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | warm CPU p50 (ms) | peak RSS (MiB) | init instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let num = |v: &Value| match v {
         Value::Null => "-".to_owned(),
@@ -423,7 +441,7 @@ fn markdown_table(rows: &[Value]) -> String {
             .as_u64()
             .map_or("-".to_owned(), |n| format!("{:.2} M", n as f64 / 1e6));
         out.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r["function"].as_str().unwrap_or(""),
             if r["ok"].as_bool() == Some(true) {
                 ""
@@ -434,6 +452,7 @@ fn markdown_table(rows: &[Value]) -> String {
             num(&r["initMs"]["p90"]),
             num(&r["firstInvocationMs"]["p50"]),
             num(&r["warmInvocationMs"]["p50"]),
+            num(&r["warmCpuMs"]["p50"]),
             num(&r["peakRssMiB"]),
             instr,
             mb(&r["bootstrapBytes"]),

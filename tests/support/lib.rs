@@ -126,6 +126,8 @@ pub struct TestRequest {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+    /// Milliseconds from now to the invocation deadline.
+    time_left_ms: u64,
 }
 
 impl TestRequest {
@@ -137,7 +139,14 @@ impl TestRequest {
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
+            time_left_ms: 10_000,
         }
+    }
+
+    /// Sets how long the invocation has left, as Lambda's deadline does.
+    pub fn time_left_ms(mut self, ms: u64) -> Self {
+        self.time_left_ms = ms;
+        self
     }
 
     /// Adds a query parameter.
@@ -220,6 +229,11 @@ impl TestApp {
         }
         let mut context = Context::default();
         context.request_id = uuid::Uuid::now_v7().to_string();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        context.deadline = now_ms + request.time_left_ms;
         let req = builder
             .body(body)
             .expect("valid test request")
