@@ -2,6 +2,8 @@
 #   make local   set up (first run) and serve the API on http://127.0.0.1:9000
 #   make test    set up (first run) and run every check CI runs
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum tests/support/requirements.txt | cut -c1-12)
 SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
@@ -23,14 +25,14 @@ local: setup
 	tests/support/local-api.sh
 
 test: setup lint unit events sam-validate sam-build bench-check
-	@echo "all checks passed"
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit: setup
-	cargo test --workspace
+	cargo test --workspace 2>&1 | tee target/test-output.txt
 
 events: setup
 	tests/support/invoke-events.sh

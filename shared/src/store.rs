@@ -108,6 +108,9 @@ pub struct TenantItem {
     pub updated_at: String,
 }
 
+/// Attribute holding the unique id of the write that produced a tenant item.
+const WRITE_ID: &str = "writeId";
+
 /// Entity name of tenant items.
 pub const TENANT_ENTITY: &str = "tenant";
 
@@ -502,7 +505,10 @@ impl Store {
         after: &Tenant,
         create_hash: &str,
     ) -> Result<bool, ApiError> {
-        let item = to_item(&TenantItem::new(after, create_hash))?;
+        let mut item = to_item(&TenantItem::new(after, create_hash))?;
+        // Marks this write as ours, so a retried send can recognise it (see below).
+        let write_id = uuid::Uuid::now_v7().to_string();
+        item.insert(WRITE_ID.to_owned(), AttributeValue::S(write_id.clone()));
         let condition = "#v = :v";
         let names = HashMap::from([("#v".to_owned(), "version".to_owned())]);
         let values = HashMap::from([(
@@ -544,7 +550,7 @@ impl Store {
         match outcome {
             Ok(()) => Ok(true),
             // A retried put whose first send committed finds exactly what it wrote.
-            Err(WriteFailure::Condition { old: Some(old), .. }) if is_written(&old, after) => {
+            Err(WriteFailure::Condition { old: Some(old), .. }) if matches!(old.get(WRITE_ID), Some(AttributeValue::S(id)) if *id == write_id) => {
                 Ok(true)
             }
             Err(WriteFailure::Condition { .. }) => Ok(false),
@@ -689,19 +695,6 @@ fn classify_put(err: SdkError<PutItemError>) -> WriteFailure {
         }
     }
     WriteFailure::Other(map_sdk_error(err))
-}
-
-/// Whether the stored `item` is exactly the state `tenant` that this request wrote.
-fn is_written(item: &HashMap<String, AttributeValue>, tenant: &Tenant) -> bool {
-    let text = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(s)) => Some(s.as_str()),
-        _ => None,
-    };
-    let version = match item.get("version") {
-        Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
-        _ => None,
-    };
-    version == Some(tenant.version) && text("updatedAt") == Some(tenant.updated_at.as_str())
 }
 
 /// Maps an SDK failure: throttling, timeouts, unreachable or failing DynamoDB become
