@@ -146,3 +146,38 @@ async fn base64_encoded_bodies_are_read_like_text() {
         .await;
     assert_envelope(&response, 400, "malformed_json");
 }
+
+#[tokio::test]
+async fn a_storage_failure_is_a_500_that_leaks_nothing() {
+    let mut app = spawn_app().await;
+    // Point the app at a table that does not exist: DynamoDB answers ResourceNotFound.
+    let mut config = app.app.config.clone();
+    config.table_name = "no-such-table".to_owned();
+    app.app = tenant_shared::App::with_client(config, app.client.clone());
+    let response = app
+        .get(&format!("/v1/tenants/tenant_{}", uuid::Uuid::now_v7()))
+        .await;
+    assert_envelope(&response, 500, "internal_error");
+    let text = response.body.to_string();
+    for leak in ["ResourceNotFound", "no-such-table", "dynamodb", "DynamoDB"] {
+        assert!(!text.contains(leak), "response leaks {leak}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
+    let mut app = spawn_app().await;
+    // Nothing listens on port 9 of loopback: every connection is refused.
+    let client = tenant_shared::aws::dynamodb_client(&tenant_shared::aws::ClientSettings {
+        region: "us-east-1".to_owned(),
+        endpoint: Some("http://127.0.0.1:9".to_owned()),
+        credentials: Some(aws_sdk_dynamodb::config::Credentials::new(
+            "t", "t", None, None, "t",
+        )),
+        native_roots: false,
+    });
+    app.app = tenant_shared::App::with_client(app.app.config.clone(), client);
+    let response = app.get("/v1/tenants/stats").await;
+    assert_envelope(&response, 503, "service_unavailable");
+    assert_eq!(response.header("retry-after"), Some("1"));
+}

@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 
 use crate::scenarios::Scenario;
 
-/// When the prices below were read (AWS public price pages, us-east-1).
-pub const PRICES_AS_OF: &str = "2026-11-23 (us-east-1 list prices)";
+/// Which prices these are: AWS public price pages, us-east-1.
+pub const PRICES_AS_OF: &str =
+    "us-east-1 list prices as of Nov 2024 (DynamoDB on-demand after its Nov 2024 cut), not re-checked since";
 /// Lambda compute, x86_64, per GB-second.
 pub const LAMBDA_X86_GB_SECOND: f64 = 0.000_016_666_7;
 /// Lambda compute, arm64, per GB-second.
