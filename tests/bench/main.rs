@@ -132,16 +132,15 @@ fn main() {
         dynamodb.configure(&scenario);
         eprint!("{:<20}", scenario.function);
         let mut m = Measurements::default();
+        let harness = Harness {
+            scenario: &scenario,
+            event: &event,
+            runtime: &runtime,
+            dynamodb: &dynamodb,
+            warm: options.warm,
+        };
         for run in 0..options.runs {
-            if let Err(e) = cold_start(
-                &binary,
-                &scenario,
-                &event,
-                &runtime,
-                &dynamodb,
-                options.warm,
-                &mut m,
-            ) {
+            if let Err(e) = harness.cold_start(&binary, &mut m) {
                 m.failures.push(format!("run {run}: {e}"));
                 break;
             }
@@ -234,77 +233,77 @@ fn lambda_env(
         .stderr(Stdio::null());
 }
 
-fn cold_start(
-    binary: &Path,
-    scenario: &Scenario,
-    event: &str,
-    runtime: &RuntimeApi,
-    dynamodb: &dynamodb::StandIn,
+/// One function under test and the stand-ins it talks to.
+struct Harness<'a> {
+    scenario: &'a Scenario,
+    event: &'a str,
+    runtime: &'a RuntimeApi,
+    dynamodb: &'a dynamodb::StandIn,
+    /// Warm invocations after the first, per process.
     warm: usize,
-    m: &mut Measurements,
-) -> Result<(), String> {
-    let mut command = Command::new(binary);
-    lambda_env(&mut command, scenario, runtime, dynamodb);
-    runtime.drain();
-    let started = Instant::now();
-    let mut child = command.spawn().map_err(|e| format!("spawn: {e}"))?;
-    let outcome = drive(
-        &mut child, started, scenario, event, runtime, dynamodb, warm, m,
-    );
-    let _ = child.kill();
-    let _ = child.wait();
-    outcome
 }
 
-#[allow(clippy::too_many_arguments)]
-fn drive(
-    child: &mut Child,
-    started: Instant,
-    scenario: &Scenario,
-    event: &str,
-    runtime: &RuntimeApi,
-    dynamodb: &dynamodb::StandIn,
-    warm: usize,
-    m: &mut Measurements,
-) -> Result<(), String> {
-    let timeout = Duration::from_secs(20);
-    for invocation in 0..=warm {
-        let next_at = match runtime.next_event(timeout)? {
-            RuntimeEvent::Next(at) => at,
-            other => return Err(format!("expected GET /next, got {other:?}")),
-        };
-        if invocation == 0 {
-            m.init_us.push(micros(next_at - started));
-        }
-        dynamodb.take_requests();
-        let request_id = format!("bench-{invocation}");
-        let cpu_before = cpu_time_ns(child.id());
-        let handed_out = runtime.hand_out(&request_id, event);
-        match runtime.next_event(timeout)? {
-            RuntimeEvent::Response { at, id, body } => {
-                if id != request_id {
-                    return Err(format!("response for {id}, expected {request_id}"));
-                }
-                let elapsed = micros(at - handed_out);
-                if invocation == 0 {
-                    m.first_us.push(elapsed);
-                    m.peak_rss_kib.push(peak_rss_kib(child.id()).unwrap_or(0));
-                } else {
-                    m.warm_us.push(elapsed);
-                    if let (Some(before), Some(after)) = (cpu_before, cpu_time_ns(child.id())) {
-                        m.warm_cpu_us.push(after.saturating_sub(before) / 1000);
-                    }
-                }
-                scenario.check(&body, &dynamodb.take_requests())?;
+impl Harness<'_> {
+    /// Starts `binary` as a fresh process and measures it into `m`.
+    fn cold_start(&self, binary: &Path, m: &mut Measurements) -> Result<(), String> {
+        let mut command = Command::new(binary);
+        lambda_env(&mut command, self.scenario, self.runtime, self.dynamodb);
+        self.runtime.drain();
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| format!("spawn: {e}"))?;
+        let outcome = self.drive(&mut child, started, m);
+        let _ = child.kill();
+        let _ = child.wait();
+        outcome
+    }
+
+    fn drive(
+        &self,
+        child: &mut Child,
+        started: Instant,
+        m: &mut Measurements,
+    ) -> Result<(), String> {
+        let (scenario, event, runtime, dynamodb) =
+            (self.scenario, self.event, self.runtime, self.dynamodb);
+        let timeout = Duration::from_secs(20);
+        for invocation in 0..=self.warm {
+            let next_at = match runtime.next_event(timeout)? {
+                RuntimeEvent::Next(at) => at,
+                other => return Err(format!("expected GET /next, got {other:?}")),
+            };
+            if invocation == 0 {
+                m.init_us.push(micros(next_at - started));
             }
-            other => return Err(format!("expected a response, got {other:?}")),
+            dynamodb.take_requests();
+            let request_id = format!("bench-{invocation}");
+            let cpu_before = cpu_time_ns(child.id());
+            let handed_out = runtime.hand_out(&request_id, event);
+            match runtime.next_event(timeout)? {
+                RuntimeEvent::Response { at, id, body } => {
+                    if id != request_id {
+                        return Err(format!("response for {id}, expected {request_id}"));
+                    }
+                    let elapsed = micros(at - handed_out);
+                    if invocation == 0 {
+                        m.first_us.push(elapsed);
+                        m.peak_rss_kib.push(peak_rss_kib(child.id()).unwrap_or(0));
+                    } else {
+                        m.warm_us.push(elapsed);
+                        if let (Some(before), Some(after)) = (cpu_before, cpu_time_ns(child.id())) {
+                            m.warm_cpu_us.push(after.saturating_sub(before) / 1000);
+                        }
+                    }
+                    scenario.check(&body, &dynamodb.take_requests())?;
+                }
+                other => return Err(format!("expected a response, got {other:?}")),
+            }
         }
+        // Peak RSS over the whole life of the process, warm invocations included.
+        if let (Some(last), Some(peak)) = (m.peak_rss_kib.last_mut(), peak_rss_kib(child.id())) {
+            *last = (*last).max(peak);
+        }
+        Ok(())
     }
-    // Peak RSS over the whole life of the process, warm invocations included.
-    if let (Some(last), Some(peak)) = (m.peak_rss_kib.last_mut(), peak_rss_kib(child.id())) {
-        *last = (*last).max(peak);
-    }
-    Ok(())
 }
 
 /// Instructions from exec to the first `GET /next`, counted by callgrind. The stand-in
