@@ -193,6 +193,16 @@ impl Problems {
         }
     }
 
+    /// `Ok(value)` if nothing was recorded and the value was built, else a validation
+    /// error listing every field. (A missing value with no problem recorded is a bug.)
+    pub fn require<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ if self.0.is_empty() => Err(ApiError::internal("validation failed without a reason")),
+            _ => Err(ApiError::Validation(self.0)),
+        }
+    }
+
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -407,17 +417,13 @@ impl NewTenant {
             }
         });
         let fields = TenantFields::from_json(body, &mut problems);
-        match (slug, fields) {
-            (Some(slug), Some(fields)) if problems.is_empty() => Ok(Self {
-                id,
-                slug,
-                plan: plan.unwrap_or_else(|| plans.default_plan().to_owned()),
-                fields,
-            }),
-            _ => problems
-                .finish(())
-                .and(Err(ApiError::internal("validation lost its problems"))),
-        }
+        let new = slug.zip(fields).map(|(slug, fields)| Self {
+            id,
+            slug,
+            plan: plan.unwrap_or_else(|| plans.default_plan().to_owned()),
+            fields,
+        });
+        problems.require(new)
     }
 }
 

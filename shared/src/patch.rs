@@ -64,12 +64,7 @@ pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields
         _ => Map::new(),
     };
     let fields = TenantFields::from_json(&merged, &mut problems);
-    match fields {
-        Some(fields) if problems.is_empty() => Ok(fields),
-        _ => problems.finish(()).and(Err(ApiError::internal(
-            "patch validation lost its problems",
-        ))),
-    }
+    problems.require(fields)
 }
 
 fn immutable_reason(field: &str) -> &'static str {
