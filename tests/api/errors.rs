@@ -181,3 +181,30 @@ async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
     assert_envelope(&response, 503, "service_unavailable");
     assert_eq!(response.header("retry-after"), Some("1"));
 }
+
+#[tokio::test]
+async fn the_body_limit_is_exactly_64_kib() {
+    let app = spawn_app().await;
+    let body_of = |size: usize| {
+        let head = r#"{"name":"x","slug":"limit","externalId":""#;
+        let tail = r#""}"#;
+        let pad = "a".repeat(size - head.len() - tail.len());
+        format!("{head}{pad}{tail}")
+    };
+    let at_limit = app
+        .send(create(
+            body_of(64 * 1024).as_bytes(),
+            Some("application/json"),
+        ))
+        .await;
+    // Read and validated (the id is too long), not refused for size.
+    assert_envelope(&at_limit, 400, "validation_error");
+    assert_eq!(at_limit.invalid_fields(), ["externalId"]);
+    let over = app
+        .send(create(
+            body_of(64 * 1024 + 1).as_bytes(),
+            Some("application/json"),
+        ))
+        .await;
+    assert_envelope(&over, 413, "payload_too_large");
+}
