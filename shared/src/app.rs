@@ -3,36 +3,48 @@
 
 use aws_sdk_dynamodb::Client;
 
+use crate::auth::jwt::JwtVerifier;
+use crate::auth::Policies;
 use crate::aws::{dynamodb_client, ClientSettings};
 use crate::config::{Config, ConfigError};
 use crate::cursor::CursorCodec;
 use crate::store::Store;
 
 /// Everything a handler needs besides the request.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub cursors: CursorCodec,
+    /// The Cedar policies, parsed once.
+    pub policies: Policies,
+    /// Bearer token verification, when an issuer is configured.
+    pub jwt: Option<JwtVerifier>,
 }
 
 impl App {
     /// Reads the configuration from the environment and builds the DynamoDB client.
-    /// Nothing here touches the network or the disk: connections open on first use.
+    /// Nothing here touches the network or the disk: connections open on first use (the
+    /// JWKS on the first token that needs it). The policies are parsed here, in the init
+    /// phase, which Lambda runs on a full vCPU.
     pub fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let client = dynamodb_client(&ClientSettings::from_env(config.dynamodb_endpoint.clone()));
-        Ok(Self::with_client(config, client))
+        Self::with_client(config, client)
     }
 
     /// Builds the state around an existing client (tests point it at their own table).
-    pub fn with_client(config: Config, client: Client) -> Self {
+    pub fn with_client(config: Config, client: Client) -> Result<Self, ConfigError> {
         let store = Store::new(client, config.table_name.clone());
         let cursors = CursorCodec::new(&config.cursor_secret);
-        Self {
+        let policies = Policies::load().map_err(ConfigError::Policies)?;
+        let jwt = config.jwt.clone().map(JwtVerifier::new);
+        Ok(Self {
             config,
             store,
             cursors,
-        }
+            policies,
+            jwt,
+        })
     }
 }

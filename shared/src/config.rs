@@ -7,7 +7,15 @@
 //! | `PLAN_CATALOGUE` | comma-separated plans, lowest first | `free,starter,pro,business,enterprise` |
 //! | `DEFAULT_PLAN` | plan of tenants created without one | `starter` |
 //! | `CURSOR_SECRET` | key that signs pagination cursors | derived from `TABLE_NAME` |
+//! | `JWT_ISSUER` | required `iss` of bearer tokens; unset accepts API keys only | unset |
+//! | `JWT_AUDIENCE` | required `aud` of bearer tokens | required with `JWT_ISSUER` |
+//! | `JWT_JWKS_URL` | the issuer's signing keys (RS256/ES256) | `<issuer>/.well-known/jwks.json` for an https issuer |
+//! | `JWT_HS256_SECRET` | shared secret for HS256 tokens (local, tests), ≥ 32 bytes | unset: HS256 refused |
+//! | `JWT_ROLES_CLAIM` | claim holding roles (`cognito:groups` for Cognito groups) | `roles` |
+//! | `JWT_TENANT_CLAIM` | claim holding the tenant id | `tenant_id` |
+//! | `JWT_LEEWAY_SECONDS` | clock skew tolerated on `exp`/`nbf` | `30` |
 
+use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
 use crate::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
 
 /// The API's configuration.
@@ -21,6 +29,8 @@ pub struct Config {
     pub plans: PlanCatalogue,
     /// Key used to sign pagination cursors so forged ones are rejected.
     pub cursor_secret: Vec<u8>,
+    /// How bearer tokens are verified; `None` when no issuer is configured.
+    pub jwt: Option<JwtSettings>,
 }
 
 /// Why the configuration could not be read.
@@ -30,6 +40,10 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("invalid plan configuration: {0}")]
     Plans(#[from] CatalogueError),
+    #[error("environment variable {0} {1}")]
+    Invalid(&'static str, String),
+    #[error("the authorization policies do not load: {0}")]
+    Policies(String),
 }
 
 impl Config {
@@ -51,11 +65,71 @@ impl Config {
             .into_bytes();
         Ok(Self {
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
+            jwt: jwt_settings(&non_empty)?,
             table_name,
             plans,
             cursor_secret,
         })
     }
+}
+
+fn jwt_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<JwtSettings>, ConfigError> {
+    let Some(issuer) = var("JWT_ISSUER") else {
+        return Ok(None);
+    };
+    let audience = var("JWT_AUDIENCE").ok_or(ConfigError::Missing("JWT_AUDIENCE"))?;
+    let hs256_secret = match var("JWT_HS256_SECRET") {
+        Some(secret) if secret.len() < MIN_HS256_SECRET_BYTES => {
+            return Err(ConfigError::Invalid(
+                "JWT_HS256_SECRET",
+                format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
+            ))
+        }
+        other => other.map(String::into_bytes),
+    };
+    let jwks_url = match var("JWT_JWKS_URL") {
+        Some(url) => Some(url),
+        None if issuer.starts_with("https://") => Some(format!(
+            "{}/.well-known/jwks.json",
+            issuer.trim_end_matches('/')
+        )),
+        None => None,
+    };
+    if let Some(url) = &jwks_url {
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        if !url.starts_with("https://") && !loopback.iter().any(|p| url.starts_with(p)) {
+            return Err(ConfigError::Invalid(
+                "JWT_JWKS_URL",
+                "must be an https URL (plain http only on loopback)".to_owned(),
+            ));
+        }
+    }
+    if hs256_secret.is_none() && jwks_url.is_none() {
+        return Err(ConfigError::Invalid(
+            "JWT_ISSUER",
+            "needs JWT_JWKS_URL (or an https issuer) or JWT_HS256_SECRET to verify tokens"
+                .to_owned(),
+        ));
+    }
+    let leeway_seconds = match var("JWT_LEEWAY_SECONDS") {
+        None => 30,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= 300)
+            .ok_or_else(|| {
+                ConfigError::Invalid("JWT_LEEWAY_SECONDS", "must be 0-300".to_owned())
+            })?,
+    };
+    Ok(Some(JwtSettings {
+        issuer,
+        audience,
+        hs256_secret,
+        jwks_url,
+        roles_claim: var("JWT_ROLES_CLAIM").unwrap_or_else(|| "roles".to_owned()),
+        tenant_claim: var("JWT_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".to_owned()),
+        leeway_seconds,
+    }))
 }
 
 #[cfg(test)]
@@ -77,6 +151,49 @@ mod tests {
         assert_eq!(config.plans.default_plan(), "starter");
         assert_eq!(config.plans.plans().len(), 5);
         assert!(config.dynamodb_endpoint.is_none());
+    }
+
+    #[test]
+    fn jwt_settings_follow_the_issuer() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            (
+                "JWT_ISSUER",
+                "https://cognito-idp.eu-west-1.amazonaws.com/pool/",
+            ),
+            ("JWT_AUDIENCE", "client"),
+            ("JWT_ROLES_CLAIM", "cognito:groups"),
+        ]))
+        .unwrap();
+        let jwt = config.jwt.unwrap();
+        assert_eq!(
+            jwt.jwks_url.as_deref(),
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json")
+        );
+        assert_eq!(jwt.roles_claim, "cognito:groups");
+        assert!(jwt.hs256_secret.is_none());
+    }
+
+    #[test]
+    fn weak_or_unusable_jwt_settings_are_refused() {
+        for vars in [
+            vec![
+                ("JWT_ISSUER", "https://i"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWT_HS256_SECRET", "short"),
+            ],
+            vec![("JWT_ISSUER", "local"), ("JWT_AUDIENCE", "a")],
+            vec![("JWT_ISSUER", "https://i")],
+            vec![
+                ("JWT_ISSUER", "https://i"),
+                ("JWT_AUDIENCE", "a"),
+                ("JWT_JWKS_URL", "http://example.com/jwks"),
+            ],
+        ] {
+            let mut all = vec![("TABLE_NAME", "t")];
+            all.extend(vars.iter().copied());
+            assert!(Config::from_lookup(lookup(&all)).is_err(), "{vars:?}");
+        }
     }
 
     #[test]

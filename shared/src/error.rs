@@ -71,6 +71,22 @@ pub enum ApiError {
     /// The body's content type is not one this endpoint accepts.
     #[error("content type must be {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// No credentials, or credentials that do not verify. The client learns nothing more
+    /// than whether it presented any.
+    #[error("{}", if *presented { "invalid credentials" } else { "authentication is required" })]
+    Unauthenticated { presented: bool },
+    /// The policies deny the request; `notices` names the policies that decided.
+    #[error("you are not allowed to do this")]
+    Forbidden { notices: Vec<String> },
+    /// The caller's tenant is suspended.
+    #[error("the tenant is suspended")]
+    TenantSuspended { notices: Vec<String> },
+    /// `X-Tenant-ID` does not match the credential's tenant.
+    #[error("X-Tenant-ID does not match the credential's tenant")]
+    TenantMismatch { notices: Vec<String> },
+    /// Revoking this admin would leave the tenant without one.
+    #[error("'{0}' is the tenant's last admin and cannot be removed")]
+    LastAdmin(String),
     /// DynamoDB throttled us or kept conflicting; the client may retry.
     #[error("the service is busy, retry later")]
     Unavailable(String),
@@ -97,12 +113,17 @@ impl ApiError {
             | Self::MalformedJson(_)
             | Self::InvalidBody(_)
             | Self::InvalidCursor => 400,
+            Self::Unauthenticated { .. } => 401,
+            Self::Forbidden { .. } | Self::TenantSuspended { .. } | Self::TenantMismatch { .. } => {
+                403
+            }
             Self::NotFound(_) | Self::RouteNotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::SlugConflict(_)
             | Self::IdConflict(_)
             | Self::InvalidState(_)
-            | Self::InvalidPlanChange(_) => 409,
+            | Self::InvalidPlanChange(_)
+            | Self::LastAdmin(_) => 409,
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
@@ -118,6 +139,11 @@ impl ApiError {
             Self::MalformedJson(_) => "malformed_json",
             Self::InvalidBody(_) => "invalid_body",
             Self::InvalidCursor => "invalid_cursor",
+            Self::Unauthenticated { .. } => "unauthenticated",
+            Self::Forbidden { .. } => "forbidden",
+            Self::TenantSuspended { .. } => "tenant_suspended",
+            Self::TenantMismatch { .. } => "tenant_mismatch",
+            Self::LastAdmin(_) => "last_admin",
             Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::SlugConflict(_) => "slug_conflict",
@@ -141,6 +167,16 @@ impl ApiError {
         }
     }
 
+    /// The ids of the policies behind a 403, for the envelope's `notices`.
+    pub fn notices(&self) -> Option<&[String]> {
+        match self {
+            Self::Forbidden { notices }
+            | Self::TenantSuspended { notices }
+            | Self::TenantMismatch { notices } => Some(notices),
+            _ => None,
+        }
+    }
+
     /// Structured details for the envelope's `details` object.
     pub fn details(&self) -> serde_json::Value {
         use serde_json::json;
@@ -152,6 +188,7 @@ impl ApiError {
             Self::PayloadTooLarge { limit } => json!({ "maxBytes": limit }),
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
             Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
+            Self::LastAdmin(user) => json!({ "userId": user }),
             _ => json!({}),
         }
     }

@@ -8,6 +8,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::roles::{self, Roles};
 use crate::error::ApiError;
 use crate::model::Tenant;
 
@@ -39,9 +40,23 @@ impl Reply {
         })
     }
 
-    /// A reply carrying `tenant`, with its version as the `ETag`.
-    pub fn tenant(status: StatusCode, tenant: &Tenant) -> Result<Self, ApiError> {
-        Ok(Self::json(status, tenant)?.header(ETAG.as_str(), etag(tenant.version)))
+    /// A reply carrying `tenant` as `roles` see it, with its version as the `ETag`.
+    pub fn tenant(status: StatusCode, tenant: &Tenant, roles: &Roles) -> Result<Self, ApiError> {
+        Ok(Self {
+            status,
+            body: tenant_json(tenant, roles)?,
+            headers: Vec::new(),
+        }
+        .header(ETAG.as_str(), etag(tenant.version)))
+    }
+
+    /// `204 No Content`.
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: Value::Null,
+            headers: Vec::new(),
+        }
     }
 
     /// Adds a header.
@@ -54,6 +69,20 @@ impl Reply {
     pub fn located_at(self, tenant: &Tenant) -> Self {
         self.header(LOCATION.as_str(), format!("/v1/tenants/{}", tenant.id))
     }
+
+    /// Adds `Location: <path>`.
+    pub fn location(self, path: String) -> Self {
+        self.header(LOCATION.as_str(), path)
+    }
+}
+
+/// A tenant's JSON with `currentUserRoles`: the caller's roles on it.
+pub fn tenant_json(tenant: &Tenant, roles: &Roles) -> Result<Value, ApiError> {
+    let mut body = serde_json::to_value(tenant).map_err(ApiError::internal)?;
+    if let Value::Object(map) = &mut body {
+        map.insert("currentUserRoles".to_owned(), json!(roles::names(roles)));
+    }
+    Ok(body)
 }
 
 /// The strong entity tag of a tenant version: `"<version>"`.
@@ -83,7 +112,16 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
     let request_id = request_id(req);
     match outcome {
         Ok(reply) => {
-            let mut response = json_response(reply.status, &reply.body, &request_id);
+            let mut response = if reply.status == StatusCode::NO_CONTENT {
+                let mut empty = Response::new(Body::Empty);
+                *empty.status_mut() = StatusCode::NO_CONTENT;
+                if let Ok(value) = HeaderValue::from_str(&request_id) {
+                    empty.headers_mut().insert(REQUEST_ID_HEADER, value);
+                }
+                empty
+            } else {
+                json_response(reply.status, &reply.body, &request_id)
+            };
             for (name, value) in reply.headers {
                 if let Ok(value) = HeaderValue::from_str(&value) {
                     response.headers_mut().insert(name, value);
@@ -107,14 +145,25 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
         other => tracing::info!(request_id, code = other.code(), "request rejected"),
     }
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = json!({
+    let mut body = json!({
         "code": err.code(),
         "message": err.public_message(),
         "details": err.details(),
         "requestId": request_id,
     });
+    if let (Some(notices), Value::Object(map)) = (err.notices(), &mut body) {
+        map.insert("notices".to_owned(), json!(notices));
+    }
     let mut response = json_response(status, &body, request_id);
     let headers = response.headers_mut();
+    if let ApiError::Unauthenticated { presented } = err {
+        let challenge = if *presented {
+            "Bearer realm=\"tenant-api\", error=\"invalid_token\""
+        } else {
+            "Bearer realm=\"tenant-api\""
+        };
+        headers.insert("www-authenticate", HeaderValue::from_static(challenge));
+    }
     if let ApiError::MethodNotAllowed { allow, .. } = err {
         if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
             headers.insert("allow", value);
@@ -246,6 +295,41 @@ pub fn query_values(req: &Request, name: &str) -> Vec<String> {
         .all(name)
         .map(|values| values.into_iter().map(str::to_owned).collect())
         .unwrap_or_default()
+}
+
+/// `limit` and `cursor` of a simple paginated listing (any other parameter is refused).
+pub fn page_params(
+    req: &Request,
+    max: usize,
+    default: usize,
+) -> Result<(usize, Option<String>), ApiError> {
+    let mut problems = crate::model::Problems::default();
+    for name in query_names(req) {
+        if name != "limit" && name != "cursor" {
+            problems.add(&name, "is not a known query parameter");
+        }
+    }
+    let mut one = |name: &str| match query_values(req, name).as_slice() {
+        [] => None,
+        [value] => Some(value.clone()),
+        _ => {
+            problems.add(name, "must be given at most once");
+            None
+        }
+    };
+    let limit_raw = one("limit");
+    let cursor = one("cursor");
+    let limit = match limit_raw {
+        None => default,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                problems.add("limit", format!("must be a whole number from 1 to {max}"));
+                default
+            }
+        },
+    };
+    problems.finish((limit, cursor))
 }
 
 /// Names of all query parameters present.

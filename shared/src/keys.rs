@@ -6,6 +6,10 @@
 //! | slug reservation | `SLUG#<slug>` | `SLUG` | | | |
 //! | scope | `SCOPE#<scopeId>` | `SCOPE` | | | |
 //! | stats counter shard | `STATS` | `SHARD#<n>` | | | |
+//! | admin grant (tenant → user) | `TENANT#<id>` | `ADMIN#<userId>` | | | |
+//! | admin grant (user → tenant) | `USER#<userId>` | `TENANT#<id>` | | | |
+//! | admin count of a tenant | `TENANT#<id>` | `ADMINS` | | | |
+//! | API key | `APIKEY#<keyId>` | `APIKEY` | | `APIKEYS` / `<createdAt>#<keyId>` | |
 
 use std::collections::HashMap;
 
@@ -87,6 +91,35 @@ pub fn stats_shard_for(tenant_id: &str) -> u8 {
     (hash % u64::from(STATS_SHARDS)) as u8
 }
 
+/// Sort key of tenant `id`'s admin grant to `user_id` (in the tenant's partition).
+pub fn admin_sk(user_id: &str) -> String {
+    format!("{ADMIN_SK_PREFIX}{user_id}")
+}
+/// Prefix of the sort keys of a tenant's admin grants.
+pub const ADMIN_SK_PREFIX: &str = "ADMIN#";
+/// Sort key of a tenant's admin count.
+pub const ADMIN_COUNT_SK: &str = "ADMINS";
+
+/// Partition key of a user's grants (user → tenant direction).
+pub fn user_pk(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+/// Sort key of a user's grant on tenant `id`.
+pub fn user_grant_sk(tenant_id: &str) -> String {
+    format!("{USER_GRANT_SK_PREFIX}{tenant_id}")
+}
+/// Prefix of the sort keys of a user's grants.
+pub const USER_GRANT_SK_PREFIX: &str = "TENANT#";
+
+/// Partition key of API key `key_id`.
+pub fn api_key_pk(key_id: &str) -> String {
+    format!("APIKEY#{key_id}")
+}
+/// Sort key of an API key.
+pub const API_KEY_SK: &str = "APIKEY";
+/// GSI2 partition of all API keys, ordered by creation.
+pub const API_KEYS: &str = "APIKEYS";
+
 /// `{PK, SK}` as a DynamoDB key map.
 pub fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
@@ -109,6 +142,10 @@ mod tests {
         assert_eq!(tenant_pk("tenant_1"), "TENANT#tenant_1");
         assert_eq!(slug_pk("acme"), "SLUG#acme");
         assert_eq!(stats_sk(3), "SHARD#03");
+        assert_eq!(admin_sk("u1"), "ADMIN#u1");
+        assert_eq!(user_pk("u1"), "USER#u1");
+        assert_eq!(user_grant_sk("tenant_1"), "TENANT#tenant_1");
+        assert_eq!(api_key_pk("key_1"), "APIKEY#key_1");
         assert_eq!(
             created_sort_key("2026-01-01T00:00:00.000Z", "tenant_1"),
             "2026-01-01T00:00:00.000Z#tenant_1"

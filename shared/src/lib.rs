@@ -6,6 +6,7 @@
 //! the one handler in [`handlers`] that serves its route.
 
 pub mod app;
+pub mod auth;
 pub mod aws;
 pub mod clock;
 pub mod config;

@@ -156,6 +156,76 @@ impl ListQuery {
     }
 }
 
+impl ListQuery {
+    /// Whether `tenant` passes this query's filters, as the index queries apply them (for
+    /// listings built in memory from a caller's few visible tenants).
+    pub fn matches(&self, tenant: &Tenant) -> bool {
+        let status_ok = match self.status {
+            None => tenant.status != TenantStatus::Deleted,
+            Some(status) => tenant.status == status,
+        };
+        let search_ok = self.search.as_deref().is_none_or(|q| {
+            tenant.fields.name.to_lowercase().contains(q) || tenant.slug.starts_with(q)
+        });
+        status_ok
+            && self.plan.as_deref().is_none_or(|p| tenant.plan == p)
+            && self.kind.is_none_or(|k| tenant.fields.kind == k)
+            && search_ok
+    }
+
+    /// One page of `items` (already filtered) in this query's order, after its cursor.
+    pub fn page_in_memory<T>(
+        &self,
+        mut items: Vec<(Tenant, T)>,
+        codec: &CursorCodec,
+    ) -> Result<MemoryPage<T>, ApiError> {
+        let print = self.fingerprint();
+        let after = self
+            .cursor
+            .as_deref()
+            .map(|c| codec.decode(c, &print))
+            .transpose()?;
+        let key = |t: &Tenant| (t.created_at.clone(), t.id.clone());
+        items.sort_by_key(|(t, _)| key(t));
+        if !self.ascending {
+            items.reverse();
+        }
+        if let Some(p) = after {
+            let mark = (p.created_at, p.id);
+            items.retain(|(t, _)| {
+                if self.ascending {
+                    key(t) > mark
+                } else {
+                    key(t) < mark
+                }
+            });
+        }
+        let more = items.len() > self.limit;
+        items.truncate(self.limit);
+        let next = match (more, items.last()) {
+            (true, Some((last, _))) => Some(codec.encode(
+                &Position {
+                    created_at: last.created_at.clone(),
+                    id: last.id.clone(),
+                },
+                &print,
+            )),
+            _ => None,
+        };
+        Ok(MemoryPage {
+            items,
+            next_cursor: next,
+        })
+    }
+}
+
+/// One page built in memory: each tenant with what the caller holds on it.
+#[derive(Debug)]
+pub struct MemoryPage<T> {
+    pub items: Vec<(Tenant, T)>,
+    pub next_cursor: Option<String>,
+}
+
 /// One page of tenants.
 #[derive(Debug)]
 pub struct Page {

@@ -8,7 +8,7 @@ use crate::error::{ApiError, FieldError};
 use crate::plans::PlanCatalogue;
 use crate::validation::{
     bounded_text, identifier, metadata, positive_limit, AwsExternalId, AwsRegion, DisplayName,
-    DomainName, Email, HttpsUrl, IamRoleArn, Locale, Slug, TenantId,
+    DomainName, Email, HttpsUrl, IamRoleArn, Locale, Slug, TenantId, UserId,
 };
 
 /// What sort of customer a tenant is.
@@ -160,10 +160,14 @@ pub const MUTABLE_FIELDS: [&str; 23] = [
 ];
 
 /// Body fields a client may set only when creating a tenant.
-pub const CREATE_ONLY_FIELDS: [&str; 3] = ["id", "slug", "plan"];
+pub const CREATE_ONLY_FIELDS: [&str; 4] = ["id", "slug", "plan", "initialAdminUserIds"];
+
+/// Most initial admins a create may name.
+pub const MAX_INITIAL_ADMINS: usize = 20;
 
 /// Fields only the server writes.
-pub const READ_ONLY_FIELDS: [&str; 8] = [
+pub const READ_ONLY_FIELDS: [&str; 9] = [
+    "currentUserRoles",
     "status",
     "scopeId",
     "version",
@@ -387,6 +391,8 @@ pub struct NewTenant {
     pub slug: Slug,
     pub plan: String,
     pub fields: TenantFields,
+    /// Users made admins of the tenant in the create transaction.
+    pub initial_admin_user_ids: Vec<String>,
 }
 
 impl NewTenant {
@@ -416,15 +422,56 @@ impl NewTenant {
                 Err(format!("must be one of: {}", plans.plans().join(", ")))
             }
         });
+        let initial_admin_user_ids = initial_admins(body.get("initialAdminUserIds"), &mut problems);
         let fields = TenantFields::from_json(body, &mut problems);
         let new = slug.zip(fields).map(|(slug, fields)| Self {
             id,
             slug,
             plan: plan.unwrap_or_else(|| plans.default_plan().to_owned()),
             fields,
+            initial_admin_user_ids,
         });
         problems.require(new)
     }
+}
+
+/// `initialAdminUserIds`: up to [`MAX_INITIAL_ADMINS`] distinct user ids.
+fn initial_admins(value: Option<&Value>, problems: &mut Problems) -> Vec<String> {
+    const FIELD: &str = "initialAdminUserIds";
+    let items = match value {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            problems.add(FIELD, "must be an array of user ids");
+            return Vec::new();
+        }
+    };
+    if items.len() > MAX_INITIAL_ADMINS {
+        problems.add(
+            FIELD,
+            format!("may name at most {MAX_INITIAL_ADMINS} users"),
+        );
+        return Vec::new();
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        match item.as_str().map(UserId::parse) {
+            Some(Ok(id)) if ids.contains(&id.as_str().to_owned()) => {
+                problems.add(FIELD, format!("names '{}' twice", id.as_str()));
+                return Vec::new();
+            }
+            Some(Ok(id)) => ids.push(id.into_inner()),
+            Some(Err(why)) => {
+                problems.add(FIELD, format!("each user id {why}"));
+                return Vec::new();
+            }
+            None => {
+                problems.add(FIELD, "must be an array of user ids");
+                return Vec::new();
+            }
+        }
+    }
+    ids
 }
 
 /// Records every key of `body` that is neither mutable nor in `also_allowed`.

@@ -45,6 +45,10 @@ pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields
         "is not a known field".to_owned()
     });
     for field in fixed {
+        // The caller's roles are about the caller, not the tenant: sent back, ignored.
+        if field == "currentUserRoles" {
+            continue;
+        }
         if let Some(value) = patch.get(field) {
             if current.get(field) != Some(value) {
                 problems.add(field, immutable_reason(field));

@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 11] = [
+pub const ROUTES: [Route; 17] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -33,6 +33,20 @@ pub const ROUTES: [Route; 11] = [
     route("POST", "/v1/tenants/{id}/downgrade", "downgrade-tenant"),
     route("POST", "/v1/tenants/{id}/suspend", "suspend-tenant"),
     route("POST", "/v1/tenants/{id}/activate", "activate-tenant"),
+    route("GET", "/v1/tenants/{id}/admins", "list-tenant-admins"),
+    route(
+        "PUT",
+        "/v1/tenants/{id}/admins/{userId}",
+        "grant-tenant-admin",
+    ),
+    route(
+        "DELETE",
+        "/v1/tenants/{id}/admins/{userId}",
+        "revoke-tenant-admin",
+    ),
+    route("POST", "/v1/api-keys", "create-api-key"),
+    route("GET", "/v1/api-keys", "list-api-keys"),
+    route("DELETE", "/v1/api-keys/{keyId}", "revoke-api-key"),
 ];
 
 /// The function that answers every request no route matches.

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, KeysAndAttributes, Put,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -305,7 +305,13 @@ impl Store {
     /// Writes a new tenant, its slug reservation, its scope and the counters in one
     /// transaction. Fails with `slug_conflict` if the slug was ever taken; reports an
     /// existing tenant with the same id as [`Created::IdTaken`].
-    pub async fn create(&self, tenant: &Tenant, create_hash: &str) -> Result<Created, ApiError> {
+    /// `admins` (the initial admin grants) are written in the same transaction.
+    pub async fn create(
+        &self,
+        tenant: &Tenant,
+        create_hash: &str,
+        admins: &[crate::auth::grants::AdminGrant],
+    ) -> Result<Created, ApiError> {
         let item = to_item(&TenantItem::new(tenant, create_hash))?;
         let slug = to_item(&SlugItem {
             pk: keys::slug_pk(&tenant.slug),
@@ -341,6 +347,13 @@ impl Store {
                 .map_err(ApiError::internal)?,
             self.counter_update(&tenant.id, &stats::delta(None, tenant))?,
         ];
+        let mut items = items;
+        for grant in admins {
+            items.extend(self.grant_items(grant)?);
+        }
+        if !admins.is_empty() {
+            items.push(self.admin_count_update(&tenant.id, admins.len() as i64, false)?);
+        }
         match self.transact(items).await {
             Ok(()) => Ok(Created::New),
             Err(WriteFailure::Condition { failed, old }) if failed.contains(&0) => {
@@ -432,6 +445,71 @@ impl Store {
                 Err(other) => return Err(other),
             }
         }
+    }
+
+    /// Runs a transaction of conditional writes: `Ok(None)` if it committed, else
+    /// `Ok(Some(indexes))` of the items whose conditions failed.
+    pub(crate) async fn transact_items(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<usize>>, ApiError> {
+        match self.transact(items).await {
+            Ok(()) => Ok(None),
+            Err(WriteFailure::Condition { failed, .. }) => Ok(Some(failed)),
+            Err(WriteFailure::Conflict) => Err(busy()),
+            Err(WriteFailure::Other(e)) => Err(e),
+        }
+    }
+
+    /// Reads up to 100 items by key in one strongly consistent `BatchGetItem` (retrying
+    /// any keys DynamoDB leaves unprocessed), keyed by `(PK, SK)`.
+    pub async fn batch_get(
+        &self,
+        item_keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<HashMap<(String, String), HashMap<String, AttributeValue>>, ApiError> {
+        let mut found = HashMap::new();
+        if item_keys.is_empty() {
+            return Ok(found);
+        }
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(item_keys))
+            .consistent_read(true)
+            .build()
+            .map_err(ApiError::internal)?;
+        for attempt in 0..=CONFLICT_RETRIES {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(map_sdk_error)?;
+            for item in output
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let text = |name: &str| match item.get(name) {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                found.insert((text(keys::PK), text(keys::SK)), item);
+            }
+            match output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys().is_empty())
+            {
+                None => return Ok(found),
+                Some(rest) => {
+                    pending = rest;
+                    backoff(attempt + 1).await;
+                }
+            }
+        }
+        Err(ApiError::Unavailable(
+            "DynamoDB kept leaving keys unprocessed".to_owned(),
+        ))
     }
 
     /// Reads a tenant item (strongly consistent).
@@ -597,6 +675,18 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The tenant (with its create digest) in a raw item, if it is a tenant item.
+pub fn tenant_from_item(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<Option<(Tenant, String)>, ApiError> {
+    if !is_tenant(item) {
+        return Ok(None);
+    }
+    let item: TenantItem = from_item(item.clone())?;
+    let hash = item.create_hash.clone();
+    Ok(Some((item.into_tenant()?, hash)))
 }
 
 fn is_tenant(item: &HashMap<String, AttributeValue>) -> bool {

@@ -76,6 +76,49 @@ text_newtype!(
     AwsExternalId
 );
 
+text_newtype!(
+    /// A user id, as a JWT's `sub` carries it: 1-128 characters of
+    /// `[A-Za-z0-9._@:|+=-]` (Cognito UUIDs, `auth0|...`, email addresses).
+    UserId
+);
+
+impl UserId {
+    /// Parses a user id; one percent-encoded in a URL path is decoded first.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let decoded =
+            percent_decode(text).ok_or_else(|| "is not valid percent-encoded UTF-8".to_owned())?;
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "._@:|+=-".contains(c);
+        if decoded.is_empty() || decoded.chars().count() > 128 {
+            return Err("must be 1-128 characters".into());
+        }
+        if !decoded.chars().all(allowed) {
+            return Err("may only contain letters, digits and . _ @ : | + = -".into());
+        }
+        Ok(Self(decoded))
+    }
+}
+
+/// Decodes `%XX` escapes; `None` if an escape is broken or the result is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 const ID_PREFIX: &str = "tenant_";
 const SCOPE_PREFIX: &str = "scope_";
 

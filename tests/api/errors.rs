@@ -153,7 +153,7 @@ async fn a_storage_failure_is_a_500_that_leaks_nothing() {
     // Point the app at a table that does not exist: DynamoDB answers ResourceNotFound.
     let mut config = app.app.config.clone();
     config.table_name = "no-such-table".to_owned();
-    app.app = tenant_shared::App::with_client(config, app.client.clone());
+    app.app = tenant_shared::App::with_client(config, app.client.clone()).unwrap();
     let response = app
         .get(&format!("/v1/tenants/tenant_{}", uuid::Uuid::now_v7()))
         .await;
@@ -176,7 +176,7 @@ async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
         )),
         native_roots: false,
     });
-    app.app = tenant_shared::App::with_client(app.app.config.clone(), client);
+    app.app = tenant_shared::App::with_client(app.app.config.clone(), client).unwrap();
     let response = app.get("/v1/tenants/stats").await;
     assert_envelope(&response, 503, "service_unavailable");
     assert_eq!(response.header("retry-after"), Some("1"));

@@ -1,11 +1,16 @@
 //! End-to-end tests of every endpoint against moto's DynamoDB server.
 
+mod admins;
+mod api_keys;
+mod auth;
 mod concurrency;
 mod create;
 mod drift;
 mod errors;
+mod jwks;
 mod lifecycle;
 mod listing;
 mod read;
+mod role_matrix;
 mod stats;
 mod update;

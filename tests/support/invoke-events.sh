@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end check of the local stack: starts the local DynamoDB and `cargo lambda watch`,
 # then (1) sends every event in events/ with `cargo lambda invoke` and checks each status
-# code, and (2) calls the API over HTTP through the watch router with curl.
+# code, and (2) calls the API over HTTP through the watch router with curl, with a bearer
+# token and an API key minted by tenantctl (and once without any credential).
+#
+# The events carry a platform_admin HS256 token signed with the LOCAL development secret
+# of Cargo.toml's [workspace.metadata.lambda.watch.env]; it is valid nowhere else.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -32,6 +36,18 @@ for port in "$DB_PORT" "$API_PORT"; do
   fi
 done
 
+# tenantctl mints the bearer token and the API key used by the curl checks below; it uses
+# the same local issuer, audience and secret as `cargo lambda watch` (Cargo.toml).
+cargo build --quiet -p tenant-shared --bin tenantctl
+tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
+local_auth=(
+  JWT_ISSUER=tenant-api-local
+  JWT_AUDIENCE=tenant-api
+  JWT_HS256_SECRET=local-development-only-secret-0123456789
+  TABLE_NAME=tenants
+)
+token=$(env "${local_auth[@]}" "$tenantctl" token)
+
 .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants >"$log_dir/db.log" 2>&1 &
 pids+=($!)
 wait_for_port "$DB_PORT"
@@ -49,23 +65,51 @@ check() { # name expected actual detail
   fi
 }
 
-# Each event in the order a tenant lives its life, with the status it must get.
-while read -r name expected; do
-  out=$(cargo lambda invoke "$name" --data-file "events/$name.json" \
+# The statusCode of the API Gateway response in `cargo lambda invoke`'s output: the first
+# JSON object holding one, wherever it starts (a 204 has an empty or absent body, which
+# does not matter; anything else printed around the response is skipped).
+status_of() {
+  python3 -c 'import json,sys
+text = sys.stdin.read()
+decoder = json.JSONDecoder()
+for start in (i for i, c in enumerate(text) if c == "{"):
+    try:
+        value, _ = decoder.raw_decode(text, start)
+    except ValueError:
+        continue
+    if isinstance(value, dict) and "statusCode" in value:
+        print(value["statusCode"])
+        break
+else:
+    print("no-response")'
+}
+
+# Each event in the order a tenant lives its life (admins and API keys while it is live),
+# with the status it must get; a third column names the function when it is not the
+# event's name.
+while read -r name expected fn; do
+  fn=${fn:-$name}
+  out=$(cargo lambda invoke "$fn" --data-file "events/$name.json" \
         --invoke-address 127.0.0.1 --invoke-port "$API_PORT" 2>&1) || true
-  status=$(printf '%s' "$out" | python3 -c 'import json,sys
-try: print(json.load(sys.stdin)["statusCode"])
-except Exception: print("no-response")')
+  status=$(printf '%s' "$out" | status_of)
   check "invoke $name" "$expected" "$status" "$out"
 done <<'EVENTS'
 create-tenant 201
 create-tenant 200
 get-tenant 200
+get-tenant-anonymous 401 get-tenant
 get-tenant-by-slug 200
 list-tenants 200
 update-tenant 200
 upgrade-tenant 200
 downgrade-tenant 200
+grant-tenant-admin 201
+grant-tenant-admin 200
+list-tenant-admins 200
+revoke-tenant-admin 204
+create-api-key 201
+list-api-keys 200
+revoke-api-key 404
 suspend-tenant 200
 activate-tenant 200
 delete-tenant 200
@@ -75,10 +119,12 @@ EVENTS
 
 # The same API over HTTP, through the watch router.
 base="http://127.0.0.1:$API_PORT"
-http() { # method path [body]
-  curl -s -o "$log_dir/body" -w '%{http_code}' -X "$1" "$base$2" \
-    -H 'content-type: application/json' ${3:+--data "$3"}
+request() { # credential-header ("" for none) method path [body]; prints the status code
+  curl -s -o "$log_dir/body" -D "$log_dir/headers" -w '%{http_code}' -X "$2" "$base$3" \
+    -H 'content-type: application/json' ${1:+-H "$1"} ${4:+--data "$4"}
 }
+http() { request "authorization: Bearer $token" "$@"; } # as a platform admin (JWT)
+anonymous() { request "" "$@"; }
 check "curl POST /v1/tenants" 201 "$(http POST /v1/tenants '{"name":"Curl Co","slug":"curl-co"}')" "$(cat "$log_dir/body")"
 check "curl GET /v1/tenants/slug/curl-co" 200 "$(http GET /v1/tenants/slug/curl-co)" "$(cat "$log_dir/body")"
 check "curl GET /v1/tenants/stats" 200 "$(http GET /v1/tenants/stats)" "$(cat "$log_dir/body")"
@@ -86,6 +132,13 @@ check "curl POST duplicate slug" 409 "$(http POST /v1/tenants '{"name":"Again","
 check "curl GET unknown route" 404 "$(http GET /v2/nothing)" "$(cat "$log_dir/body")"
 check "curl PUT /v1/tenants (wrong method)" 405 "$(http PUT /v1/tenants)" "$(cat "$log_dir/body")"
 grep -q '"code":"method_not_allowed"' "$log_dir/body" || { echo "FAIL 405 body is not the error envelope"; failures=$((failures + 1)); }
+check "curl GET /v1/tenants without credentials" 401 "$(anonymous GET /v1/tenants)" "$(cat "$log_dir/body")"
+grep -qi '^www-authenticate:' "$log_dir/headers" || { echo "FAIL 401 has no www-authenticate header"; failures=$((failures + 1)); }
+# An API key written straight into the local table, as the first one is bootstrapped.
+api_key=$(env "${local_auth[@]}" DYNAMODB_ENDPOINT="http://127.0.0.1:$DB_PORT" \
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+  "$tenantctl" create-api-key --name ci)
+check "curl GET /v1/tenants with x-api-key" 200 "$(request "x-api-key: $api_key" GET /v1/tenants)" "$(cat "$log_dir/body")"
 
 if [ "$failures" -ne 0 ]; then
   echo "--- cargo lambda watch log (tail)"; tail -n 60 "$log_dir/watch.log"

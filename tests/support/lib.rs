@@ -19,7 +19,18 @@ use aws_sdk_dynamodb::Client;
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Context, RequestExt};
 use serde_json::Value;
+use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
+use tenant_shared::auth::roles::Role;
 use tenant_shared::{handlers, App, Config};
+
+/// The HS256 secret test apps accept tokens signed with.
+pub const TEST_JWT_SECRET: &str = "integration-test-secret-0123456789abcdef";
+/// The issuer of test tokens.
+pub const TEST_ISSUER: &str = "tenant-api-tests";
+/// The audience of test tokens.
+pub const TEST_AUDIENCE: &str = "tenant-api";
+/// The user id of the platform admin that requests act as unless told otherwise.
+pub const TEST_ADMIN: &str = "test-platform-admin";
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -105,14 +116,16 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     tenant_shared::table::create(&client, &table)
         .await
         .expect("create the test table");
-    let mut env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("JWT_ISSUER".to_owned(), TEST_ISSUER.to_owned()),
+        ("JWT_AUDIENCE".to_owned(), TEST_AUDIENCE.to_owned()),
+        ("JWT_HS256_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+    ]);
+    env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("TABLE_NAME".into(), table.clone());
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
     TestApp {
-        app: App::with_client(config, client.clone()),
+        app: App::with_client(config, client.clone()).expect("the policies load"),
         client,
         table,
     }
@@ -128,6 +141,8 @@ pub struct TestRequest {
     body: Option<Vec<u8>>,
     /// Milliseconds from now to the invocation deadline.
     time_left_ms: u64,
+    /// Whether to add the test platform admin's token when no credential header is set.
+    default_credential: bool,
 }
 
 impl TestRequest {
@@ -140,7 +155,24 @@ impl TestRequest {
             headers: Vec::new(),
             body: None,
             time_left_ms: 10_000,
+            default_credential: true,
         }
+    }
+
+    /// Sends no credential at all.
+    pub fn anonymous(mut self) -> Self {
+        self.default_credential = false;
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// Sends `X-API-Key: <key>`.
+    pub fn api_key(self, key: &str) -> Self {
+        self.header("x-api-key", key)
     }
 
     /// Sets how long the invocation has left, as Lambda's deadline does.
@@ -208,8 +240,54 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// A bearer token for user `sub` with `roles` (tenant roles apply to `tenant`),
+    /// valid for an hour.
+    pub fn token(&self, sub: &str, roles: &[Role], tenant: Option<&str>) -> String {
+        self.token_expiring(sub, roles, tenant, 3600)
+    }
+
+    /// A bearer token expiring `expires_in` seconds from now (negative: already expired).
+    pub fn token_expiring(
+        &self,
+        sub: &str,
+        roles: &[Role],
+        tenant: Option<&str>,
+        expires_in: i64,
+    ) -> String {
+        let settings = self
+            .app
+            .config
+            .jwt
+            .as_ref()
+            .expect("test apps accept tokens");
+        mint_hs256(
+            settings,
+            &DevClaims {
+                sub,
+                roles,
+                tenant_id: tenant,
+                expires_in,
+            },
+        )
+        .expect("mint a test token")
+    }
+
+    /// The platform admin token requests carry by default.
+    pub fn admin_token(&self) -> String {
+        self.token(TEST_ADMIN, &[Role::PlatformAdmin], None)
+    }
+
     /// Sends a request through the route table to its handler.
     pub async fn send(&self, request: TestRequest) -> TestResponse {
+        let has_credential = request.headers.iter().any(|(name, _)| {
+            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key")
+        });
+        let request = if request.default_credential && !has_credential {
+            let token = self.admin_token();
+            request.bearer(&token)
+        } else {
+            request
+        };
         let mut builder = lambda_http::http::Request::builder()
             .method(request.method.as_str())
             .uri(request.path.as_str());

@@ -1,0 +1,64 @@
+//! The roles a caller can hold, and where they apply.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+/// A role. `platform_admin` applies everywhere; the tenant roles apply to one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, across all tenants.
+    PlatformAdmin,
+    /// Read and update one tenant and manage its admins.
+    TenantAdmin,
+    /// Read one tenant.
+    TenantMember,
+}
+
+/// A set of roles, in a stable order.
+pub type Roles = BTreeSet<Role>;
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 3] = [Role::PlatformAdmin, Role::TenantAdmin, Role::TenantMember];
+
+    /// The role's name in tokens, API keys, policies and responses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformAdmin => "platform_admin",
+            Self::TenantAdmin => "tenant_admin",
+            Self::TenantMember => "tenant_member",
+        }
+    }
+
+    /// The role named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// Whether the role applies to one tenant rather than the whole platform.
+    pub fn is_tenant_role(self) -> bool {
+        self != Self::PlatformAdmin
+    }
+}
+
+/// The names of `roles`, in order.
+pub fn names(roles: &Roles) -> Vec<&'static str> {
+    roles.iter().map(|r| r.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+        assert!(!Role::PlatformAdmin.is_tenant_role());
+        assert!(Role::TenantMember.is_tenant_role());
+    }
+}

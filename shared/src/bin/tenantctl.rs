@@ -1,0 +1,150 @@
+//! `tenantctl`: bootstraps credentials for the tenant API.
+//!
+//! ```text
+//! tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
+//!     Mints an HS256 bearer token from JWT_ISSUER, JWT_AUDIENCE and JWT_HS256_SECRET
+//!     (and JWT_ROLES_CLAIM / JWT_TENANT_CLAIM). Defaults: --sub dev-admin
+//!     --role platform_admin --ttl 3600.
+//!
+//! tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
+//!     Writes an API key straight into TABLE_NAME (DYNAMODB_ENDPOINT, AWS_REGION and the
+//!     AWS_* credentials come from the environment) and prints it. This is how the first
+//!     platform-admin credential is made, before any exists to call the API with.
+//!     Defaults: --role platform_admin.
+//! ```
+//!
+//! The token or key is the only thing printed on stdout, so `$(tenantctl ...)` captures it.
+
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
+use tenant_shared::auth::roles::Role;
+use tenant_shared::{App, Config};
+
+const USAGE: &str = "usage:
+  tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
+  tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
+roles: platform_admin, tenant_admin, tenant_member";
+
+/// Parsed command-line options.
+#[derive(Debug, Default)]
+struct Options {
+    sub: Option<String>,
+    name: Option<String>,
+    roles: Vec<Role>,
+    tenant: Option<String>,
+    ttl: Option<i64>,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let mut value = || {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--sub" => options.sub = Some(value()?),
+            "--name" => options.name = Some(value()?),
+            "--tenant" => options.tenant = Some(value()?),
+            "--role" => {
+                let name = value()?;
+                options
+                    .roles
+                    .push(Role::parse(&name).ok_or_else(|| format!("unknown role {name}"))?);
+            }
+            "--ttl" => {
+                let text = value()?;
+                options.ttl = Some(
+                    text.parse::<i64>()
+                        .ok()
+                        .filter(|t| *t > 0)
+                        .ok_or_else(|| format!("--ttl must be a positive number, not {text}"))?,
+                );
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if options.roles.is_empty() {
+        options.roles.push(Role::PlatformAdmin);
+    }
+    Ok(options)
+}
+
+fn token(options: &Options) -> Result<String, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let settings = config
+        .jwt
+        .ok_or("JWT_ISSUER is not set: bearer tokens are not configured")?;
+    mint_hs256(
+        &settings,
+        &DevClaims {
+            sub: options.sub.as_deref().unwrap_or("dev-admin"),
+            roles: &options.roles,
+            tenant_id: options.tenant.as_deref(),
+            expires_in: options.ttl.unwrap_or(3600),
+        },
+    )
+}
+
+async fn create_api_key(options: &Options) -> Result<String, String> {
+    let name = options.name.as_deref().ok_or("--name is required")?;
+    let app = App::from_env().map_err(|e| e.to_string())?;
+    let mut body = json!({
+        "name": name,
+        "roles": options.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    });
+    if let (Some(tenant), Value::Object(map)) = (&options.tenant, &mut body) {
+        map.insert("tenantId".into(), Value::String(tenant.clone()));
+    }
+    let Value::Object(body) = body else {
+        return Err("internal: body is not an object".into());
+    };
+    let created = tenant_shared::handlers::create_api_key_directly(&app, &body, "tenantctl")
+        .await
+        .map_err(|e| format!("{}: {}", e.code(), e.public_message()))?;
+    eprintln!(
+        "created API key {} ({}) in table {}; it is shown only now",
+        created.id,
+        created.roles.join(", "),
+        app.store.table()
+    );
+    Ok(created.key)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let options = match parse(rest) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("tenantctl: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command.as_str() {
+        "token" => token(&options),
+        "create-api-key" => create_api_key(&options).await,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(secret) => {
+            println!("{secret}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tenantctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The role matrix: every endpoint × every kind of caller × its own or another tenant,
+//! each with the exact status the policies must give. Every case starts from fresh
+//! tenants, so allowed changes in one case cannot decide another.
+
+use integration_tests::{spawn_app, TestApp, TestRequest};
+use serde_json::{json, Value};
+use tenant_shared::auth::roles::Role;
+use tenant_shared::routes::ROUTES;
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    /// A valid token with no roles at all.
+    NoRoles,
+    PlatformAdmin,
+    /// A token whose tenant claim is the own tenant, with `tenant_admin`.
+    TokenTenantAdmin,
+    /// A token whose tenant claim is the own tenant, with `tenant_member`.
+    TokenTenantMember,
+    /// A token without tenant claim whose user holds a stored admin grant on the own tenant.
+    GrantedAdmin,
+    /// An API key bound to the own tenant with `tenant_admin`.
+    TenantAdminKey,
+}
+
+const CALLERS: [Caller; 7] = [
+    Caller::Anonymous,
+    Caller::NoRoles,
+    Caller::PlatformAdmin,
+    Caller::TokenTenantAdmin,
+    Caller::TokenTenantMember,
+    Caller::GrantedAdmin,
+    Caller::TenantAdminKey,
+];
+
+/// Which tenant a tenant-scoped request targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Own,
+    Other,
+    /// Requests not about one tenant.
+    Platform,
+}
+
+/// Each endpoint: its route function, a name, and the status a caller allowed to use it
+/// gets.
+const ENDPOINTS: [(&str, u16); 17] = [
+    ("create-tenant", 201),
+    ("list-tenants", 200),
+    ("tenant-stats", 200),
+    ("get-tenant-by-slug", 200),
+    ("get-tenant", 200),
+    ("update-tenant", 200),
+    ("delete-tenant", 200),
+    ("upgrade-tenant", 200),
+    ("downgrade-tenant", 200),
+    ("suspend-tenant", 200),
+    ("activate-tenant", 200),
+    ("list-tenant-admins", 200),
+    ("grant-tenant-admin", 201),
+    ("revoke-tenant-admin", 204),
+    ("create-api-key", 201),
+    ("list-api-keys", 200),
+    ("revoke-api-key", 200),
+];
+
+fn is_tenant_endpoint(function: &str) -> bool {
+    ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .is_some_and(|r| r.path.contains("{id}") || r.path.contains("{slug}"))
+}
+
+/// The status the rules in the issue demand.
+fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16 {
+    let tenant_admin = matches!(
+        caller,
+        Caller::TokenTenantAdmin | Caller::GrantedAdmin | Caller::TenantAdminKey
+    );
+    match caller {
+        Caller::Anonymous => 401,
+        Caller::PlatformAdmin => allowed,
+        // Holds no role anywhere: refused outright, and tenants stay hidden.
+        Caller::NoRoles if target == Target::Platform => 403,
+        Caller::NoRoles => 404,
+        // Tenant-scoped callers: other tenants do not exist for them.
+        _ if target == Target::Other => 404,
+        _ if target == Target::Platform => match function {
+            "list-tenants" => 200,
+            _ => 403,
+        },
+        _ => match function {
+            "get-tenant" | "get-tenant-by-slug" => 200,
+            "update-tenant"
+            | "list-tenant-admins"
+            | "grant-tenant-admin"
+            | "revoke-tenant-admin"
+                if tenant_admin =>
+            {
+                allowed
+            }
+            _ => 403,
+        },
+    }
+}
+
+/// A fresh world for one case: the own tenant, with admins `seed-admin` and
+/// `granted-user` (so the granted caller holds a stored grant on it, and revoking one admin
+/// never hits the last-admin rule), the other tenant with two other admins, and the API keys the
+/// case needs: one bound to the own tenant, one platform key to revoke.
+struct World {
+    own: Value,
+    other: Value,
+    tenant_key: String,
+    revocable_key_id: String,
+}
+
+async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
+    let mut tenants = Vec::new();
+    for second_admin in ["granted-user", "someone-else"] {
+        let slug = format!("t{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+        tenants.push(
+            app.create_tenant(&json!({
+                "name": format!("Tenant {slug}"),
+                "slug": slug,
+                "plan": "starter",
+                "initialAdminUserIds": ["seed-admin", second_admin],
+            }))
+            .await,
+        );
+    }
+    let own_id = tenants[0]["id"].as_str().unwrap().to_owned();
+    let new_key = |body: Value| async move {
+        let key = app.post("/v1/api-keys", &body).await;
+        assert_eq!(key.status, 201, "{}", key.body);
+        key.body
+    };
+    let tenant_key = match caller {
+        Caller::TenantAdminKey => {
+            new_key(json!({"name": "tenant", "roles": ["tenant_admin"], "tenantId": own_id})).await
+                ["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+        _ => String::new(),
+    };
+    let revocable_key_id = match function {
+        "revoke-api-key" => new_key(json!({"name": "spare", "roles": ["platform_admin"]})).await
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        _ => String::new(),
+    };
+    let other = tenants.pop().unwrap();
+    let own = tenants.pop().unwrap();
+    World {
+        own,
+        other,
+        tenant_key,
+        revocable_key_id,
+    }
+}
+
+fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
+    let id = tenant["id"].as_str().unwrap();
+    let slug = tenant["slug"].as_str().unwrap();
+    let json_post = |path: String, body: Value| TestRequest::new("POST", &path).json(&body);
+    match function {
+        "create-tenant" => {
+            let slug = format!("n{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+            json_post("/v1/tenants".into(), json!({"name": "New", "slug": slug}))
+        }
+        "list-tenants" => TestRequest::new("GET", "/v1/tenants"),
+        "tenant-stats" => TestRequest::new("GET", "/v1/tenants/stats"),
+        "get-tenant-by-slug" => TestRequest::new("GET", &format!("/v1/tenants/slug/{slug}")),
+        "get-tenant" => TestRequest::new("GET", &format!("/v1/tenants/{id}")),
+        "update-tenant" => TestRequest::new("PATCH", &format!("/v1/tenants/{id}"))
+            .header("content-type", "application/merge-patch+json")
+            .raw(br#"{"ownerName": "Changed"}"#),
+        "delete-tenant" => TestRequest::new("DELETE", &format!("/v1/tenants/{id}")),
+        "upgrade-tenant" => json_post(format!("/v1/tenants/{id}/upgrade"), json!({"plan": "pro"})),
+        "downgrade-tenant" => json_post(
+            format!("/v1/tenants/{id}/downgrade"),
+            json!({"plan": "free"}),
+        ),
+        "suspend-tenant" => TestRequest::new("POST", &format!("/v1/tenants/{id}/suspend")),
+        "activate-tenant" => TestRequest::new("POST", &format!("/v1/tenants/{id}/activate")),
+        "list-tenant-admins" => TestRequest::new("GET", &format!("/v1/tenants/{id}/admins")),
+        "grant-tenant-admin" => {
+            TestRequest::new("PUT", &format!("/v1/tenants/{id}/admins/new-user"))
+        }
+        "revoke-tenant-admin" => {
+            TestRequest::new("DELETE", &format!("/v1/tenants/{id}/admins/seed-admin"))
+        }
+        "create-api-key" => json_post(
+            "/v1/api-keys".into(),
+            json!({"name": "k", "roles": ["platform_admin"]}),
+        ),
+        "list-api-keys" => TestRequest::new("GET", "/v1/api-keys"),
+        "revoke-api-key" => TestRequest::new(
+            "DELETE",
+            &format!("/v1/api-keys/{}", world.revocable_key_id),
+        ),
+        other => panic!("no request for {other}"),
+    }
+}
+
+fn with_credential(
+    app: &TestApp,
+    request: TestRequest,
+    caller: Caller,
+    world: &World,
+) -> TestRequest {
+    let own = world.own["id"].as_str().unwrap();
+    match caller {
+        Caller::Anonymous => request.anonymous(),
+        Caller::NoRoles => request.bearer(&app.token("nobody", &[], None)),
+        Caller::PlatformAdmin => request.bearer(&app.admin_token()),
+        Caller::TokenTenantAdmin => {
+            request.bearer(&app.token("claimed-admin", &[Role::TenantAdmin], Some(own)))
+        }
+        Caller::TokenTenantMember => {
+            request.bearer(&app.token("claimed-member", &[Role::TenantMember], Some(own)))
+        }
+        Caller::GrantedAdmin => request.bearer(&app.token("granted-user", &[], None)),
+        Caller::TenantAdminKey => request.api_key(&world.tenant_key),
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand() {
+    assert_eq!(
+        ENDPOINTS.len(),
+        ROUTES.len(),
+        "every route is in the matrix"
+    );
+    let mut mismatches = Vec::new();
+    let mut cases = 0;
+    for (function, allowed) in ENDPOINTS {
+        // A table per endpoint keeps the local engine's tables small and fast.
+        let app = spawn_app().await;
+        let targets: &[Target] = if is_tenant_endpoint(function) {
+            &[Target::Own, Target::Other]
+        } else {
+            &[Target::Platform]
+        };
+        for &target in targets {
+            for caller in CALLERS {
+                cases += 1;
+                let world = world(&app, caller, function).await;
+                let tenant = match target {
+                    Target::Other => &world.other,
+                    _ => &world.own,
+                };
+                let req = with_credential(&app, request(function, tenant, &world), caller, &world);
+                let response = app.send(req).await;
+                let want = expected(function, caller, target, allowed);
+                if response.status != want {
+                    mismatches.push(format!(
+                        "{function} as {caller:?} on {target:?}: want {want}, got {} {}",
+                        response.status, response.body
+                    ));
+                }
+                if response.status == 403 {
+                    let notices = response.body["notices"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    if notices.is_empty() {
+                        mismatches.push(format!("{function} as {caller:?}: 403 without notices"));
+                    }
+                }
+                if response.status == 401 && response.header("www-authenticate").is_none() {
+                    mismatches.push(format!("{function} as {caller:?}: 401 without challenge"));
+                }
+            }
+        }
+    }
+    assert!(cases >= 190, "only {cases} cases ran");
+    assert!(
+        mismatches.is_empty(),
+        "{} of {cases} cases wrong:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
