@@ -108,6 +108,28 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
 fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Value) {
     match operation {
         "GetItem" => (200, json!({ "Item": tenant_item(plan, status) })),
+        // Authorization's batch: the tenant exists, no admin grant or other item does.
+        "BatchGetItem" => {
+            let keys = body["RequestItems"]["tenants"]["Keys"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let found: Vec<Value> = keys
+                .iter()
+                .filter(|k| k["SK"]["S"] == "TENANT")
+                .map(|_| tenant_item(plan, status))
+                .collect();
+            (200, json!({ "Responses": { "tenants": found }, "UnprocessedKeys": {} }))
+        }
+        // A tenant's admins (base table) and the API keys (GSI2): none stored.
+        "Query"
+            if body["KeyConditionExpression"]
+                .as_str()
+                .is_some_and(|k| k.contains("begins_with"))
+                || body["ExpressionAttributeValues"][":pk"]["S"] == "APIKEYS" =>
+        {
+            (200, json!({ "Items": [], "Count": 0, "ScannedCount": 0 }))
+        }
         // By slug: the one tenant.
         "Query" if body["IndexName"] == "GSI3" => (
             200,

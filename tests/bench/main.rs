@@ -227,6 +227,10 @@ fn lambda_env(
         .env("AWS_SESSION_TOKEN", "benchmark-token")
         .env("TABLE_NAME", "tenants")
         .env("DYNAMODB_ENDPOINT", dynamodb.endpoint())
+        // The events carry a platform-admin token for the local development secret.
+        .env("JWT_ISSUER", "tenant-api-local")
+        .env("JWT_AUDIENCE", "tenant-api")
+        .env("JWT_HS256_SECRET", "local-development-only-secret-0123456789")
         .env("LANG", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -58,13 +58,16 @@ const fn scenario(
 
 /// Every function, in the order of the README's table.
 pub fn all() -> Vec<Scenario> {
-    // A read-then-conditional-write that also moves a counter.
-    const READ_TRANSACT: &[&str] = &["GetItem", "TransactWriteItems"];
-    // Capacity, for items under 1 KB (4 KB for reads): a strongly consistent GetItem is 1
-    // RRU, an eventually consistent query 0.5 RRU per 4 KB; a transaction costs 2 WRU per
-    // item; each index an item is written to costs 1 WRU more, 2 when its key changes.
+    // Authorization's read (tenant + the caller's admin grant, strongly consistent), then
+    // a conditional write that also moves a counter.
+    const READ_TRANSACT: &[&str] = &["BatchGetItem", "TransactWriteItems"];
+    // Capacity, for items under 1 KB (4 KB for reads): each key of a strongly consistent
+    // BatchGetItem is 1 RRU (a missing item too), an eventually consistent query 0.5 RRU
+    // per 4 KB; a transaction costs 2 WRU per item (condition checks too); each index an
+    // item is written to costs 1 WRU more, 2 when its key changes.
     vec![
         // Tenant, slug reservation, scope and counters: 4 items x 2, plus GSI1-3 puts.
+        // The caller is a platform admin by token: no read.
         scenario(
             "create-tenant",
             201,
@@ -74,15 +77,15 @@ pub fn all() -> Vec<Scenario> {
         ),
         // The event's page of 10 reads 11 items of ~1 KB from GSI1, eventually consistent.
         scenario("list-tenants", 200, &["Query"], None, units(1.5, 0.0)),
-        scenario("get-tenant", 200, &["GetItem"], None, units(1.0, 0.0)),
+        scenario("get-tenant", 200, &["BatchGetItem"], None, units(2.0, 0.0)),
         scenario("get-tenant-by-slug", 200, &["Query"], None, units(0.5, 0.0)),
         // No counter moves: a conditional put (1) plus the three index updates.
         scenario(
             "update-tenant",
             200,
-            &["GetItem", "PutItem"],
+            &["BatchGetItem", "PutItem"],
             None,
-            units(1.0, 4.0),
+            units(2.0, 4.0),
         ),
         // Tenant put and counter update (2 x 2) plus three index updates.
         scenario(
@@ -90,7 +93,7 @@ pub fn all() -> Vec<Scenario> {
             200,
             READ_TRANSACT,
             Some(2),
-            units(1.0, 7.0),
+            units(2.0, 7.0),
         ),
         Scenario {
             tenant_plan: "enterprise",
@@ -99,7 +102,7 @@ pub fn all() -> Vec<Scenario> {
                 200,
                 READ_TRANSACT,
                 Some(2),
-                units(1.0, 7.0),
+                units(2.0, 7.0),
             )
         },
         // As upgrade, and the status index key moves (delete + put).
@@ -108,7 +111,7 @@ pub fn all() -> Vec<Scenario> {
             200,
             READ_TRANSACT,
             Some(2),
-            units(1.0, 8.0),
+            units(2.0, 8.0),
         ),
         Scenario {
             tenant_status: "suspended",
@@ -117,7 +120,7 @@ pub fn all() -> Vec<Scenario> {
                 200,
                 READ_TRANSACT,
                 Some(2),
-                units(1.0, 8.0),
+                units(2.0, 8.0),
             )
         },
         // Leaves GSI1 (1), moves in GSI2 (2), updates GSI3 (1).
@@ -126,10 +129,46 @@ pub fn all() -> Vec<Scenario> {
             200,
             READ_TRANSACT,
             Some(2),
-            units(1.0, 8.0),
+            units(2.0, 8.0),
         ),
         // Eight counter shards, ~1.2 KB, strongly consistent.
         scenario("tenant-stats", 200, &["Query"], None, units(1.0, 0.0)),
+        // The authorization batch, then one consistent query of the admin items.
+        scenario(
+            "list-tenant-admins",
+            200,
+            &["BatchGetItem", "Query"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // Tenant check, both grant items and the admin count: 4 x 2.
+        scenario(
+            "grant-tenant-admin",
+            201,
+            READ_TRANSACT,
+            Some(4),
+            units(2.0, 8.0),
+        ),
+        // Both grant deletes and the admin count: 3 x 2.
+        scenario(
+            "revoke-tenant-admin",
+            204,
+            READ_TRANSACT,
+            Some(3),
+            units(2.0, 6.0),
+        ),
+        // A tenant-bound key: tenant check and key put (2 x 2), plus its GSI2 entry.
+        scenario(
+            "create-api-key",
+            201,
+            &["TransactWriteItems"],
+            Some(2),
+            units(0.0, 5.0),
+        ),
+        // One page of keys from GSI2, eventually consistent.
+        scenario("list-api-keys", 200, &["Query"], None, units(0.5, 0.0)),
+        // The event names a key that does not exist: one conditional update, answered 404.
+        scenario("revoke-api-key", 404, &["UpdateItem"], None, units(0.0, 1.0)),
         scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
     ]
 }
@@ -155,7 +194,7 @@ impl Scenario {
         }
         for request in requests {
             if request.body["TableName"].as_str() != Some("tenants")
-                && request.operation != "TransactWriteItems"
+                && !matches!(request.operation.as_str(), "TransactWriteItems" | "BatchGetItem")
             {
                 return Err(format!("{} on the wrong table", request.operation));
             }
@@ -171,6 +210,11 @@ impl Scenario {
             if request.operation == "GetItem" && request.body["ConsistentRead"] != Value::Bool(true)
             {
                 return Err("GetItem before a write must be strongly consistent".into());
+            }
+            if request.operation == "BatchGetItem"
+                && request.body["RequestItems"]["tenants"]["ConsistentRead"] != Value::Bool(true)
+            {
+                return Err("authorization must read strongly consistently".into());
             }
         }
         Ok(())
