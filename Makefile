@@ -2,6 +2,7 @@
 #   make local   set up (first run) and serve the API on http://127.0.0.1:9000
 #   make test    set up (first run) and run every check CI runs
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
+#      make -s token a platform-admin bearer token for the local API
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -10,7 +11,15 @@ SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 
-.PHONY: setup local test lint unit events sam-validate sam-build bench bench-check clean
+.PHONY: setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
+
+# The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
+LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
+  JWT_HS256_SECRET=local-development-only-secret-0123456789 TABLE_NAME=tenants \
+  DYNAMODB_ENDPOINT=http://127.0.0.1:8042 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+  AWS_REGION=us-east-1
+TOKEN_ARGS ?=
+KEY_ARGS ?= --name local-admin
 
 ## Python tools (moto, cargo-lambda, SAM CLI, cfn-lint) in a local virtualenv.
 setup: $(STAMP)
@@ -23,6 +32,15 @@ $(STAMP): tests/support/requirements.txt
 
 local: setup
 	tests/support/local-api.sh
+
+# A bearer token for the local API: `export TOKEN=$$(make -s token)`. Other callers:
+# make -s token TOKEN_ARGS="--sub alice --role tenant_admin --tenant tenant_..."
+token:
+	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- token $(TOKEN_ARGS)
+
+# An API key in the local table (make local must be running): `make -s api-key`.
+api-key:
+	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- create-api-key $(KEY_ARGS)
 
 test: setup lint unit events sam-validate sam-build bench-check
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt
