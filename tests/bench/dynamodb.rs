@@ -119,7 +119,10 @@ fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Val
                 .filter(|k| k["SK"]["S"] == "TENANT")
                 .map(|_| tenant_item(plan, status))
                 .collect();
-            (200, json!({ "Responses": { "tenants": found }, "UnprocessedKeys": {} }))
+            (
+                200,
+                json!({ "Responses": { "tenants": found }, "UnprocessedKeys": {} }),
+            )
         }
         // A tenant's admins (base table) and the API keys (GSI2): none stored.
         "Query"

@@ -230,7 +230,10 @@ fn lambda_env(
         // The events carry a platform-admin token for the local development secret.
         .env("JWT_ISSUER", "tenant-api-local")
         .env("JWT_AUDIENCE", "tenant-api")
-        .env("JWT_HS256_SECRET", "local-development-only-secret-0123456789")
+        .env(
+            "JWT_HS256_SECRET",
+            "local-development-only-secret-0123456789",
+        )
         .env("LANG", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -168,7 +168,13 @@ pub fn all() -> Vec<Scenario> {
         // One page of keys from GSI2, eventually consistent.
         scenario("list-api-keys", 200, &["Query"], None, units(0.5, 0.0)),
         // The event names a key that does not exist: one conditional update, answered 404.
-        scenario("revoke-api-key", 404, &["UpdateItem"], None, units(0.0, 1.0)),
+        scenario(
+            "revoke-api-key",
+            404,
+            &["UpdateItem"],
+            None,
+            units(0.0, 1.0),
+        ),
         scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
     ]
 }
@@ -194,7 +200,10 @@ impl Scenario {
         }
         for request in requests {
             if request.body["TableName"].as_str() != Some("tenants")
-                && !matches!(request.operation.as_str(), "TransactWriteItems" | "BatchGetItem")
+                && !matches!(
+                    request.operation.as_str(),
+                    "TransactWriteItems" | "BatchGetItem"
+                )
             {
                 return Err(format!("{} on the wrong table", request.operation));
             }

@@ -68,15 +68,14 @@ pub struct TenantAccess {
 }
 
 /// Authenticates the request and checks `action` on the platform (no particular tenant).
-/// `has_tenant_roles` tells whether the caller holds tenant roles elsewhere (listing
-/// reads the caller's grants first and passes `true` if there are any).
 pub async fn platform(app: &App, req: &Request, action: Action) -> Result<Session, ApiError> {
     let (session, _) = authenticate(app, req, None).await?;
     check_platform(app, &session, action, false)?;
     Ok(session)
 }
 
-/// Checks `action` on the platform for an authenticated session.
+/// Checks `action` on the platform for an authenticated session. `has_grants` tells
+/// whether the caller holds admin grants (listing reads them first).
 pub fn check_platform(
     app: &App,
     session: &Session,
