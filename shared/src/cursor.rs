@@ -114,6 +114,25 @@ impl CursorCodec {
     }
 }
 
+/// Cuts `items`, read one past a page of `limit`, to the page, with the cursor after its
+/// last item when more remain.
+pub fn page_of<T>(
+    codec: &CursorCodec,
+    mut items: Vec<T>,
+    limit: usize,
+    query: &str,
+    position: impl Fn(&T) -> Position,
+) -> (Vec<T>, Option<String>) {
+    if items.len() <= limit {
+        return (items, None);
+    }
+    items.truncate(limit);
+    let next = items
+        .last()
+        .map(|last| codec.encode(&position(last), query));
+    (items, next)
+}
+
 /// A short fingerprint of the parts of a query that a cursor must not outlive.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();

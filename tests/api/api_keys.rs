@@ -147,23 +147,12 @@ async fn keys_are_listed_newest_first_in_pages() {
         )
         .await;
     }
-    let mut names = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut request = TestRequest::new("GET", "/v1/api-keys").query("limit", "2");
-        if let Some(c) = &cursor {
-            request = request.query("cursor", c);
-        }
-        let page = app.send(request).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        for item in page.body["items"].as_array().unwrap() {
-            names.push(item["name"].as_str().unwrap().to_owned());
-        }
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
+    let names: Vec<String> = app
+        .all_pages(TestRequest::new("GET", "/v1/api-keys").query("limit", "2"))
+        .await
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["key 4", "key 3", "key 2", "key 1", "key 0"]);
     let bad = app
         .send(TestRequest::new("GET", "/v1/api-keys").query("cursor", "forged"))

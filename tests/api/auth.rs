@@ -272,25 +272,13 @@ async fn a_user_granted_admin_of_several_tenants_lists_exactly_those() {
         }
     }
     let token = app.token("bob", &[], None);
+    let pages = TestRequest::new("GET", "/v1/tenants")
+        .query("limit", "2")
+        .bearer(&token);
     let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut request = TestRequest::new("GET", "/v1/tenants")
-            .query("limit", "2")
-            .bearer(&token);
-        if let Some(c) = &cursor {
-            request = request.query("cursor", c);
-        }
-        let page = app.send(request).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        for item in page.body["items"].as_array().unwrap() {
-            assert_eq!(item["currentUserRoles"], json!(["tenant_admin"]));
-            seen.push(item["id"].as_str().unwrap().to_owned());
-        }
-        match page.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
+    for item in app.all_pages(pages).await {
+        assert_eq!(item["currentUserRoles"], json!(["tenant_admin"]));
+        seen.push(item["id"].as_str().unwrap().to_owned());
     }
     // Newest first, each exactly once, and nothing else.
     granted.reverse();

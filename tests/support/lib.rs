@@ -334,6 +334,21 @@ impl TestApp {
         }
     }
 
+    /// Follows `nextCursor` from `first` to the last page and returns every item, in order.
+    pub async fn all_pages(&self, first: TestRequest) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut request = first.clone();
+        loop {
+            let page = self.send(request).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            items.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+            match page.body["nextCursor"].as_str() {
+                Some(next) => request = first.clone().query("cursor", next),
+                None => return items,
+            }
+        }
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(TestRequest::new("GET", path)).await

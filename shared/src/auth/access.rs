@@ -11,7 +11,7 @@ use lambda_http::Request;
 use super::api_keys::{self, ApiKeyItem};
 use super::credentials::{self, invalid, Caller, CallerKind, Credential};
 use super::policy::{Action, Decision, Facts, Resource};
-use super::roles::{Role, Roles};
+use super::roles::{self, Role, Roles};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::keys;
@@ -156,11 +156,7 @@ pub fn readable(
     granted_admin: bool,
 ) -> Option<Roles> {
     let roles = session.roles_on(tenant, granted_admin);
-    let tenant_roles: Roles = roles
-        .iter()
-        .copied()
-        .filter(|r| r.is_tenant_role())
-        .collect();
+    let tenant_roles: Roles = roles::tenant_only(&roles);
     let decision = app.policies.decide(
         Action::ReadTenant,
         &Facts {
@@ -190,11 +186,7 @@ fn decide_on_tenant(
         Some((t, _)) => session.roles_on(t, granted_admin),
         None => session.caller.platform_roles.clone(),
     };
-    let tenant_roles: Roles = roles
-        .iter()
-        .copied()
-        .filter(|r| r.is_tenant_role())
-        .collect();
+    let tenant_roles: Roles = roles::tenant_only(&roles);
     let status = tenant
         .as_ref()
         .map(|(t, _)| t.status.as_str())
@@ -315,23 +307,12 @@ async fn authenticate(
             if key.revoked_at.is_some() {
                 return Err(invalid("API key is revoked"));
             }
-            let roles = key.roles();
+            let (platform_roles, bound_roles) = roles::split(&key.roles(), key.tenant_id.is_some());
             Caller {
                 kind: CallerKind::ApiKey,
                 id: key.id.clone(),
-                platform_roles: roles
-                    .iter()
-                    .copied()
-                    .filter(|r| !r.is_tenant_role())
-                    .collect(),
-                bound_roles: match key.tenant_id {
-                    Some(_) => roles
-                        .iter()
-                        .copied()
-                        .filter(|r| r.is_tenant_role())
-                        .collect(),
-                    None => Roles::new(),
-                },
+                platform_roles,
+                bound_roles,
                 bound_tenant: key.tenant_id,
             }
         }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::roles::{Role, Roles};
 use crate::clock;
-use crate::cursor::{CursorCodec, Position};
+use crate::cursor::{page_of, CursorCodec, Position};
 use crate::error::ApiError;
 use crate::keys;
 use crate::model::{Problems, TenantStatus};
@@ -365,26 +365,16 @@ impl Store {
             .send()
             .await
             .map_err(map_sdk_error)?;
-        let mut items = output
+        let items = output
             .items
             .unwrap_or_default()
             .into_iter()
             .map(from_item::<ApiKeyItem>)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|last| {
-                codec.encode(
-                    &Position {
-                        created_at: last.created_at.clone(),
-                        id: last.id.clone(),
-                    },
-                    LIST_FINGERPRINT,
-                )
-            })
-        } else {
-            None
-        };
+        let (items, next_cursor) = page_of(codec, items, limit, LIST_FINGERPRINT, |k| Position {
+            created_at: k.created_at.clone(),
+            id: k.id.clone(),
+        });
         Ok(KeyPage {
             items: items.iter().map(ApiKeyItem::view).collect(),
             next_cursor,

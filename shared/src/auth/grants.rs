@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::cursor::{CursorCodec, Position};
+use crate::cursor::{page_of, CursorCodec, Position};
 use crate::error::ApiError;
 use crate::keys;
 use crate::model::TenantStatus;
@@ -275,26 +275,16 @@ impl Store {
             .send()
             .await
             .map_err(map_sdk_error)?;
-        let mut items = output
+        let items = output
             .items
             .unwrap_or_default()
             .into_iter()
             .map(|item| from_item::<GrantItem>(item).map(|g| g.grant))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|last| {
-                codec.encode(
-                    &Position {
-                        created_at: String::new(),
-                        id: last.user_id.clone(),
-                    },
-                    &print,
-                )
-            })
-        } else {
-            None
-        };
+        let (items, next_cursor) = page_of(codec, items, limit, &print, |g| Position {
+            created_at: String::new(),
+            id: g.user_id.clone(),
+        });
         Ok(AdminPage { items, next_cursor })
     }
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::credentials::{invalid, Caller, CallerKind};
-use super::roles::{Role, Roles};
+use super::roles::{self, Role, Roles};
 use crate::error::ApiError;
 use crate::validation::{TenantId, UserId};
 
@@ -267,20 +267,7 @@ pub fn caller_from_claims(
         ),
         Some(_) => return Err(invalid("token tenant claim is not a string")),
     };
-    let platform_roles: Roles = roles
-        .iter()
-        .copied()
-        .filter(|r| !r.is_tenant_role())
-        .collect();
-    // Tenant roles mean nothing without the tenant they are for.
-    let bound_roles: Roles = match tenant {
-        Some(_) => roles
-            .iter()
-            .copied()
-            .filter(|r| r.is_tenant_role())
-            .collect(),
-        None => Roles::new(),
-    };
+    let (platform_roles, bound_roles) = roles::split(&roles, tenant.is_some());
     Ok(Caller {
         kind: CallerKind::User,
         id: user.into_inner(),

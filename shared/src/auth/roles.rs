@@ -43,6 +43,31 @@ impl Role {
     }
 }
 
+/// The roles of `roles` that apply to one tenant.
+pub fn tenant_only(roles: &Roles) -> Roles {
+    roles
+        .iter()
+        .copied()
+        .filter(|r| r.is_tenant_role())
+        .collect()
+}
+
+/// Splits a credential's roles into platform roles and tenant roles; tenant roles mean
+/// nothing without a tenant they are for, so without `bound` they are dropped.
+pub fn split(roles: &Roles, bound: bool) -> (Roles, Roles) {
+    let platform = roles
+        .iter()
+        .copied()
+        .filter(|r| !r.is_tenant_role())
+        .collect();
+    let tenant = if bound {
+        tenant_only(roles)
+    } else {
+        Roles::new()
+    };
+    (platform, tenant)
+}
+
 /// The names of `roles`, in order.
 pub fn names(roles: &Roles) -> Vec<&'static str> {
     roles.iter().map(|r| r.as_str()).collect()
