@@ -8,21 +8,13 @@ use serde_json::json;
 async fn a_key_is_shown_once_and_works_until_revoked() {
     let app = spawn_app().await;
     let created = app
-        .post(
-            "/v1/api-keys",
-            &json!({"name": "ci", "roles": ["platform_admin"]}),
-        )
+        .create_api_key(&json!({"name": "ci", "roles": ["platform_admin"]}))
         .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let key = created.body["key"].as_str().unwrap().to_owned();
-    let id = created.body["id"].as_str().unwrap().to_owned();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
     assert!(key.starts_with("tk_"));
-    assert_eq!(created.body["status"], "active");
-    assert_eq!(created.body["createdBy"], integration_tests::TEST_ADMIN);
-    assert_eq!(
-        created.header("location"),
-        Some(format!("/v1/api-keys/{id}").as_str())
-    );
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["createdBy"], integration_tests::TEST_ADMIN);
 
     let with_key = app
         .send(TestRequest::new("GET", "/v1/tenants").api_key(&key))
@@ -70,12 +62,9 @@ async fn a_key_is_shown_once_and_works_until_revoked() {
 async fn a_key_with_a_wrong_secret_or_unknown_id_is_401() {
     let app = spawn_app().await;
     let created = app
-        .post(
-            "/v1/api-keys",
-            &json!({"name": "ci", "roles": ["platform_admin"]}),
-        )
+        .create_api_key(&json!({"name": "ci", "roles": ["platform_admin"]}))
         .await;
-    let key = created.body["key"].as_str().unwrap();
+    let key = created["key"].as_str().unwrap();
     let mut wrong = key.to_owned();
     wrong.replace_range(key.len() - 4.., "AAAA");
     let unknown = format!("tk_{}_{}", "0".repeat(32), &key[36..]);
@@ -116,6 +105,8 @@ async fn tenant_keys_need_a_live_tenant_and_tenant_roles() {
         )
         .await;
     assert_eq!(member_key.status, 201);
+    let location = format!("/v1/api-keys/{}", member_key.body["id"].as_str().unwrap());
+    assert_eq!(member_key.header("location"), Some(location.as_str()));
     let key = member_key.body["key"].as_str().unwrap();
     let read = app
         .send(TestRequest::new("GET", &format!("/v1/tenants/{id}")).api_key(key))

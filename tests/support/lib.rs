@@ -381,6 +381,18 @@ impl TestApp {
         response.body
     }
 
+    /// Creates an API key and returns the response body (with the key), failing the test
+    /// unless the API answers 201.
+    pub async fn create_api_key(&self, body: &Value) -> Value {
+        let response = self.post("/v1/api-keys", body).await;
+        assert_eq!(
+            response.status, 201,
+            "key creation failed: {}",
+            response.body
+        );
+        response.body
+    }
+
     /// Creates a minimal tenant with `slug`.
     pub async fn create_named(&self, slug: &str) -> Value {
         self.create_tenant(&serde_json::json!({ "name": format!("Tenant {slug}"), "slug": slug }))
