@@ -26,7 +26,7 @@ impl App {
     /// Reads the configuration from the environment and builds the DynamoDB client.
     /// Nothing here touches the network or the disk: connections open on first use (the
     /// JWKS on the first token that needs it). The policies are parsed here, in the init
-    /// phase, which Lambda runs on a full vCPU.
+    /// phase, which Lambda is observed to run on a full vCPU.
     pub fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let client = dynamodb_client(&ClientSettings::from_env(config.dynamodb_endpoint.clone()));

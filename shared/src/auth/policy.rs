@@ -1,6 +1,7 @@
 //! Authorization with Cedar. The rules live in one policy file,
 //! `shared/policies/tenants.cedar`, compiled into every function and parsed once per cold
-//! start (during Lambda's init phase, which runs on a full vCPU whatever the memory size).
+//! start (during Lambda's init phase, which is observed to run on a full vCPU whatever the
+//! memory size).
 //! Every request is evaluated against it, with the tenant it is about as the resource.
 
 use std::collections::{HashMap, HashSet};
