@@ -3,8 +3,8 @@
 
 use integration_tests::{spawn_app, TestRequest};
 use serde_json::json;
-use tenant_shared::auth::roles::Role;
-use tenant_shared::routes::ROUTES;
+use tenant_shared::domain::Role;
+use tenant_shared::http::routes::ROUTES;
 
 const SOME_TENANT: &str = "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f";
 

@@ -168,14 +168,16 @@ async fn a_storage_failure_is_a_500_that_leaks_nothing() {
 async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
     let mut app = spawn_app().await;
     // Nothing listens on port 9 of loopback: every connection is refused.
-    let client = tenant_shared::aws::dynamodb_client(&tenant_shared::aws::ClientSettings {
-        region: "us-east-1".to_owned(),
-        endpoint: Some("http://127.0.0.1:9".to_owned()),
-        credentials: Some(aws_sdk_dynamodb::config::Credentials::new(
-            "t", "t", None, None, "t",
-        )),
-        native_roots: false,
-    });
+    let client = tenant_shared::runtime::aws::dynamodb_client(
+        &tenant_shared::runtime::aws::ClientSettings {
+            region: "us-east-1".to_owned(),
+            endpoint: Some("http://127.0.0.1:9".to_owned()),
+            credentials: Some(aws_sdk_dynamodb::config::Credentials::new(
+                "t", "t", None, None, "t",
+            )),
+            native_roots: false,
+        },
+    );
     app.app = tenant_shared::App::with_client(app.app.config.clone(), client).unwrap();
     let response = app.get("/v1/tenants/stats").await;
     assert_envelope(&response, 503, "service_unavailable");

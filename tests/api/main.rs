@@ -2,6 +2,7 @@
 
 mod admins;
 mod api_keys;
+mod architecture;
 mod auth;
 mod concurrency;
 mod create;

@@ -4,8 +4,8 @@
 
 use integration_tests::{spawn_app, TestApp, TestRequest};
 use serde_json::{json, Value};
-use tenant_shared::auth::roles::Role;
-use tenant_shared::routes::ROUTES;
+use tenant_shared::domain::Role;
+use tenant_shared::http::routes::ROUTES;
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
-use tenant_shared::auth::roles::Role;
+use tenant_shared::domain::Role;
+use tenant_shared::service::api_keys;
 use tenant_shared::{App, Config};
 
 const USAGE: &str = "usage:
@@ -103,13 +104,13 @@ async fn create_api_key(options: &Options) -> Result<String, String> {
     let Value::Object(body) = body else {
         return Err("internal: body is not an object".into());
     };
-    let created = tenant_shared::handlers::create_api_key_directly(&app, &body, "tenantctl")
+    let created = api_keys::create(&app, &body, "tenantctl")
         .await
         .map_err(|e| format!("{}: {}", e.code(), e.public_message()))?;
     eprintln!(
         "created API key {} ({}) in table {}; it is shown only now",
-        created.id,
-        created.roles.join(", "),
+        created.view.id,
+        created.view.roles.join(", "),
         app.store.table()
     );
     Ok(created.key)

@@ -1,15 +1,19 @@
-//! The tenant resource as the API shows it, and the validated inputs that create or change
-//! it. Storage has its own structs in [`crate::store`].
+//! The tenant: its fields (one struct, read from JSON in one place), the resource the API
+//! shows, the validated create request, and the rules of its life (suspend, activate,
+//! delete, plan changes).
+
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, FieldError};
-use crate::plans::PlanCatalogue;
-use crate::validation::{
+use super::input::{Problems, Reader};
+use super::plans::{PlanCatalogue, PlanDirection};
+use super::values::{
     bounded_text, identifier, metadata, positive_limit, AwsExternalId, AwsRegion, DisplayName,
-    DomainName, Email, HttpsUrl, IamRoleArn, Locale, Slug, TenantId, UserId,
+    DomainName, Email, HttpsUrl, IamRoleArn, Locale, ScopeId, Slug, TenantId, UserId,
 };
+use crate::error::ApiError;
 
 /// What sort of customer a tenant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -103,27 +107,29 @@ impl LoginMode {
     }
 }
 
-/// The fields a client may change after creation (with PATCH).
+/// The fields a client may change after creation (with PATCH). This struct is the one
+/// list of them: its serde names are the API's and the storage's, and [`Self::from_json`]
+/// (the only other place that names them) is also where [`Self::names`] comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantFields {
-    pub name: String,
+    pub name: DisplayName,
     pub kind: TenantKind,
-    pub owner_email: Option<String>,
+    pub owner_email: Option<Email>,
     pub owner_name: Option<String>,
     pub owner_user_id: Option<String>,
-    pub billing_email: Option<String>,
-    pub technical_contact_email: Option<String>,
+    pub billing_email: Option<Email>,
+    pub technical_contact_email: Option<Email>,
     pub external_id: Option<String>,
-    pub locale: Option<String>,
-    pub region: Option<String>,
+    pub locale: Option<Locale>,
+    pub region: Option<AwsRegion>,
     pub login_mode: LoginMode,
-    pub sso_start_url: Option<String>,
-    pub sso_region: Option<String>,
-    pub email_domain: Option<String>,
-    pub aws_role_arn: Option<String>,
-    pub aws_external_id: Option<String>,
-    pub aws_region: Option<String>,
+    pub sso_start_url: Option<HttpsUrl>,
+    pub sso_region: Option<AwsRegion>,
+    pub email_domain: Option<DomainName>,
+    pub aws_role_arn: Option<IamRoleArn>,
+    pub aws_external_id: Option<AwsExternalId>,
+    pub aws_region: Option<AwsRegion>,
     pub max_users: Option<u32>,
     pub max_workspaces: Option<u32>,
     pub max_projects: Option<u32>,
@@ -131,33 +137,6 @@ pub struct TenantFields {
     pub data_retention_days: Option<u32>,
     pub metadata: Option<Map<String, Value>>,
 }
-
-/// Body fields a client may write after creation.
-pub const MUTABLE_FIELDS: [&str; 23] = [
-    "name",
-    "kind",
-    "ownerEmail",
-    "ownerName",
-    "ownerUserId",
-    "billingEmail",
-    "technicalContactEmail",
-    "externalId",
-    "locale",
-    "region",
-    "loginMode",
-    "ssoStartUrl",
-    "ssoRegion",
-    "emailDomain",
-    "awsRoleArn",
-    "awsExternalId",
-    "awsRegion",
-    "maxUsers",
-    "maxWorkspaces",
-    "maxProjects",
-    "maxEnvironments",
-    "dataRetentionDays",
-    "metadata",
-];
 
 /// Body fields a client may set only when creating a tenant.
 pub const CREATE_ONLY_FIELDS: [&str; 4] = ["id", "slug", "plan", "initialAdminUserIds"];
@@ -178,127 +157,45 @@ pub const READ_ONLY_FIELDS: [&str; 9] = [
     "deletedAt",
 ];
 
-/// Collects the invalid fields of one request.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<FieldError>);
-
-impl Problems {
-    /// Records that `field` is invalid because of `reason`.
-    pub fn add(&mut self, field: &str, reason: impl Into<String>) {
-        self.0.push(FieldError::new(field, reason));
-    }
-
-    /// `Ok(value)` if nothing was recorded, else a validation error listing every field.
-    pub fn finish<T>(self, value: T) -> Result<T, ApiError> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(ApiError::Validation(self.0))
-        }
-    }
-
-    /// `Ok(value)` if nothing was recorded and the value was built, else a validation
-    /// error listing every field. (A missing value with no problem recorded is a bug.)
-    pub fn require<T>(self, value: Option<T>) -> Result<T, ApiError> {
-        match value {
-            Some(value) if self.0.is_empty() => Ok(value),
-            _ if self.0.is_empty() => Err(ApiError::internal("validation failed without a reason")),
-            _ => Err(ApiError::Validation(self.0)),
-        }
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// Reads optional, typed fields out of a JSON object, recording every problem.
-struct Reader<'a> {
-    body: &'a Map<String, Value>,
-    problems: &'a mut Problems,
-}
-
-impl Reader<'_> {
-    /// A string field parsed by `parse`; absent or `null` is `None`.
-    fn text<T>(&mut self, field: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
-        match self.body.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => match parse(s) {
-                Ok(v) => Some(v),
-                Err(reason) => {
-                    self.problems.add(field, reason);
-                    None
-                }
-            },
-            Some(_) => {
-                self.problems.add(field, "must be a string");
-                None
-            }
-        }
-    }
-
-    /// A value field parsed by `parse`; absent or `null` is `None`.
-    fn value<T>(
-        &mut self,
-        field: &str,
-        parse: impl FnOnce(&Value) -> Result<T, String>,
-    ) -> Option<T> {
-        match self.body.get(field) {
-            None | Some(Value::Null) => None,
-            Some(v) => match parse(v) {
-                Ok(v) => Some(v),
-                Err(reason) => {
-                    self.problems.add(field, reason);
-                    None
-                }
-            },
-        }
-    }
-
-    fn present(&self, field: &str) -> bool {
-        !matches!(self.body.get(field), None | Some(Value::Null))
-    }
-}
-
 impl TenantFields {
+    /// The body names of the mutable fields, in order: the fields [`Self::from_json`]
+    /// reads (a test checks they are exactly the struct's).
+    pub fn names() -> &'static [&'static str] {
+        static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+        NAMES.get_or_init(|| {
+            let (empty, mut problems) = (Map::new(), Problems::default());
+            let mut reader = Reader::new(&empty, &mut problems);
+            Self::read(&mut reader);
+            reader.into_fields_read()
+        })
+    }
+
     /// Validates the mutable fields of `body`, recording every problem in `problems`.
-    /// Fields outside [`MUTABLE_FIELDS`] are ignored here; callers reject them.
+    /// Fields outside [`Self::names`] are ignored here; callers reject them.
     pub fn from_json(body: &Map<String, Value>, problems: &mut Problems) -> Option<Self> {
-        let before = problems.0.len();
-        let mut r = Reader { body, problems };
-        let name = r.text("name", |s| {
-            DisplayName::parse(s).map(DisplayName::into_inner)
-        });
-        if !r.present("name") {
-            r.problems.add("name", "is required");
-        }
+        Self::read(&mut Reader::new(body, problems))
+    }
+
+    fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let before = r.problems.len();
+        let name = r.text("name", DisplayName::parse);
+        r.require("name");
         let kind = r.text("kind", TenantKind::parse).unwrap_or_default();
-        let email = |s: &str| Email::parse(s).map(Email::into_inner);
-        let owner_email = r.text("ownerEmail", email);
+        let owner_email = r.text("ownerEmail", Email::parse);
         let owner_name = r.text("ownerName", |s| bounded_text(s, 1, 200));
         let owner_user_id = r.text("ownerUserId", |s| identifier(s, 128));
-        let billing_email = r.text("billingEmail", email);
-        let technical_contact_email = r.text("technicalContactEmail", email);
+        let billing_email = r.text("billingEmail", Email::parse);
+        let technical_contact_email = r.text("technicalContactEmail", Email::parse);
         let external_id = r.text("externalId", |s| identifier(s, 256));
-        let locale = r.text("locale", |s| Locale::parse(s).map(Locale::into_inner));
-        let region_of = |s: &str| AwsRegion::parse(s).map(AwsRegion::into_inner);
-        let region = r.text("region", region_of);
+        let locale = r.text("locale", Locale::parse);
+        let region = r.text("region", AwsRegion::parse);
         let login_mode = r.text("loginMode", LoginMode::parse).unwrap_or_default();
-        let sso_start_url = r.text("ssoStartUrl", |s| {
-            HttpsUrl::parse(s).map(HttpsUrl::into_inner)
-        });
-        let sso_region = r.text("ssoRegion", region_of);
-        let email_domain = r.text("emailDomain", |s| {
-            DomainName::parse(s).map(DomainName::into_inner)
-        });
-        let aws_role_arn = r.text("awsRoleArn", |s| {
-            IamRoleArn::parse(s).map(IamRoleArn::into_inner)
-        });
-        let aws_external_id = r.text("awsExternalId", |s| {
-            AwsExternalId::parse(s).map(AwsExternalId::into_inner)
-        });
-        let aws_region = r.text("awsRegion", region_of);
+        let sso_start_url = r.text("ssoStartUrl", HttpsUrl::parse);
+        let sso_region = r.text("ssoRegion", AwsRegion::parse);
+        let email_domain = r.text("emailDomain", DomainName::parse);
+        let aws_role_arn = r.text("awsRoleArn", IamRoleArn::parse);
+        let aws_external_id = r.text("awsExternalId", AwsExternalId::parse);
+        let aws_region = r.text("awsRegion", AwsRegion::parse);
         let max_users = r.value("maxUsers", positive_limit);
         let max_workspaces = r.value("maxWorkspaces", positive_limit);
         let max_projects = r.value("maxProjects", positive_limit);
@@ -324,7 +221,7 @@ impl TenantFields {
             _ => {}
         }
 
-        if problems.0.len() > before {
+        if r.problems.len() > before {
             return None;
         }
         Some(Self {
@@ -368,11 +265,11 @@ impl TenantFields {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
-    pub id: String,
-    pub slug: String,
+    pub id: TenantId,
+    pub slug: Slug,
     pub plan: String,
     pub status: TenantStatus,
-    pub scope_id: String,
+    pub scope_id: ScopeId,
     #[serde(flatten)]
     pub fields: TenantFields,
     pub suspended_reason: Option<String>,
@@ -381,6 +278,122 @@ pub struct Tenant {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl Tenant {
+    /// The tenant a validated create request makes at `now`: active, version 1, with a
+    /// fresh scope (and a fresh id unless the request names one).
+    pub fn create(new: &NewTenant, now: &str) -> Self {
+        Self {
+            id: new.id.clone().unwrap_or_else(TenantId::generate),
+            slug: new.slug.clone(),
+            plan: new.plan.clone(),
+            status: TenantStatus::Active,
+            scope_id: ScopeId::generate(),
+            fields: new.fields.clone(),
+            suspended_reason: None,
+            suspended_at: None,
+            deleted_at: None,
+            version: 1,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+        }
+    }
+
+    /// `invalid_state` if the tenant is deleted: deleted tenants cannot be `done`.
+    pub fn ensure_not_deleted(&self, done: &str) -> Result<(), ApiError> {
+        if self.status == TenantStatus::Deleted {
+            Err(ApiError::InvalidState(format!(
+                "tenant '{}' is deleted and cannot be {done}",
+                self.id
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The tenant with `fields`, or `None` if they are what it has.
+    pub fn with_fields(&self, fields: TenantFields) -> Result<Option<Self>, ApiError> {
+        self.ensure_not_deleted("updated")?;
+        Ok((fields != self.fields).then(|| Self {
+            fields,
+            ..self.clone()
+        }))
+    }
+
+    /// The tenant moved to `plan`, which must lie in `direction` from its current plan.
+    pub fn with_plan(
+        &self,
+        plans: &PlanCatalogue,
+        direction: PlanDirection,
+        plan: &str,
+    ) -> Result<Option<Self>, ApiError> {
+        self.ensure_not_deleted(&format!("{direction}d"))?;
+        plans
+            .check_change(direction, &self.plan, plan)
+            .map_err(ApiError::InvalidPlanChange)?;
+        Ok(Some(Self {
+            plan: plan.to_owned(),
+            ..self.clone()
+        }))
+    }
+
+    /// The tenant suspended at `now` for `reason`; suspending a suspended tenant changes
+    /// nothing.
+    pub fn suspended(&self, reason: Option<String>, now: &str) -> Result<Option<Self>, ApiError> {
+        match self.status {
+            TenantStatus::Deleted => self.ensure_not_deleted("suspended").map(|_| None),
+            TenantStatus::Suspended => Ok(None),
+            TenantStatus::Active => Ok(Some(Self {
+                status: TenantStatus::Suspended,
+                suspended_reason: reason,
+                suspended_at: Some(now.to_owned()),
+                ..self.clone()
+            })),
+        }
+    }
+
+    /// The tenant active again; activating an active tenant changes nothing.
+    pub fn activated(&self) -> Result<Option<Self>, ApiError> {
+        match self.status {
+            TenantStatus::Deleted => self.ensure_not_deleted("activated").map(|_| None),
+            TenantStatus::Active => Ok(None),
+            TenantStatus::Suspended => Ok(Some(Self {
+                status: TenantStatus::Active,
+                suspended_reason: None,
+                suspended_at: None,
+                ..self.clone()
+            })),
+        }
+    }
+
+    /// The tenant soft-deleted at `now`; deleting a deleted tenant changes nothing.
+    pub fn deleted(&self, now: &str) -> Option<Self> {
+        (self.status != TenantStatus::Deleted).then(|| Self {
+            status: TenantStatus::Deleted,
+            deleted_at: Some(now.to_owned()),
+            ..self.clone()
+        })
+    }
+}
+
+/// What `If-Match` asks for: the versions a change may apply to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header, or `*`: any current version.
+    Any,
+    /// One of these versions.
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    /// Whether `version` satisfies the precondition.
+    pub fn allows(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Versions(versions) => versions.contains(&version),
+        }
+    }
 }
 
 /// A validated create request.
@@ -392,29 +405,30 @@ pub struct NewTenant {
     pub plan: String,
     pub fields: TenantFields,
     /// Users made admins of the tenant in the create transaction.
-    pub initial_admin_user_ids: Vec<String>,
+    pub initial_admin_user_ids: Vec<UserId>,
 }
 
 impl NewTenant {
     /// Validates a create body, listing every invalid or unknown field.
     pub fn from_json(body: &Map<String, Value>, plans: &PlanCatalogue) -> Result<Self, ApiError> {
         let mut problems = Problems::default();
-        reject_foreign_fields(body, &CREATE_ONLY_FIELDS, &mut problems, |field| {
-            if READ_ONLY_FIELDS.contains(&field) {
-                "is set by the server and cannot be written".to_owned()
-            } else {
-                "is not a known field".to_owned()
+        for key in body.keys() {
+            let key = key.as_str();
+            if !TenantFields::names().contains(&key) && !CREATE_ONLY_FIELDS.contains(&key) {
+                problems.add(
+                    key,
+                    if READ_ONLY_FIELDS.contains(&key) {
+                        "is set by the server and cannot be written"
+                    } else {
+                        "is not a known field"
+                    },
+                );
             }
-        });
-        let mut r = Reader {
-            body,
-            problems: &mut problems,
-        };
+        }
+        let mut r = Reader::new(body, &mut problems);
         let id = r.text("id", TenantId::parse);
         let slug = r.text("slug", Slug::parse);
-        if !r.present("slug") {
-            r.problems.add("slug", "is required");
-        }
+        r.require("slug");
         let plan = r.text("plan", |p| {
             if plans.contains(p) {
                 Ok(p.to_owned())
@@ -436,7 +450,7 @@ impl NewTenant {
 }
 
 /// `initialAdminUserIds`: up to [`MAX_INITIAL_ADMINS`] distinct user ids.
-fn initial_admins(value: Option<&Value>, problems: &mut Problems) -> Vec<String> {
+fn initial_admins(value: Option<&Value>, problems: &mut Problems) -> Vec<UserId> {
     const FIELD: &str = "initialAdminUserIds";
     let items = match value {
         None | Some(Value::Null) => return Vec::new(),
@@ -453,14 +467,14 @@ fn initial_admins(value: Option<&Value>, problems: &mut Problems) -> Vec<String>
         );
         return Vec::new();
     }
-    let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    let mut ids: Vec<UserId> = Vec::with_capacity(items.len());
     for item in items {
         match item.as_str().map(UserId::parse) {
-            Some(Ok(id)) if ids.contains(&id.as_str().to_owned()) => {
-                problems.add(FIELD, format!("names '{}' twice", id.as_str()));
+            Some(Ok(id)) if ids.contains(&id) => {
+                problems.add(FIELD, format!("names '{id}' twice"));
                 return Vec::new();
             }
-            Some(Ok(id)) => ids.push(id.into_inner()),
+            Some(Ok(id)) => ids.push(id),
             Some(Err(why)) => {
                 problems.add(FIELD, format!("each user id {why}"));
                 return Vec::new();
@@ -474,24 +488,10 @@ fn initial_admins(value: Option<&Value>, problems: &mut Problems) -> Vec<String>
     ids
 }
 
-/// Records every key of `body` that is neither mutable nor in `also_allowed`.
-pub fn reject_foreign_fields(
-    body: &Map<String, Value>,
-    also_allowed: &[&str],
-    problems: &mut Problems,
-    reason: impl Fn(&str) -> String,
-) {
-    for key in body.keys() {
-        if !MUTABLE_FIELDS.contains(&key.as_str()) && !also_allowed.contains(&key.as_str()) {
-            problems.add(key, reason(key));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
+    use crate::domain::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
     use serde_json::json;
 
     fn plans() -> PlanCatalogue {
@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn minimal_create_gets_defaults() {
         let t = parse(json!({"name": " Acme ", "slug": "acme"})).unwrap();
-        assert_eq!(t.fields.name, "Acme");
+        assert_eq!(t.fields.name.as_str(), "Acme");
         assert_eq!(t.plan, "starter");
         assert_eq!(t.fields.kind, TenantKind::Standard);
         assert_eq!(t.fields.login_mode, LoginMode::Invite);
@@ -593,23 +593,53 @@ mod tests {
     fn tenant_serializes_in_camel_case_with_nulls_for_unset_fields() {
         let fields = parse(json!({"name": "A", "slug": "acme"})).unwrap().fields;
         let tenant = Tenant {
-            id: "tenant_x".into(),
-            slug: "acme".into(),
-            plan: "starter".into(),
-            status: TenantStatus::Active,
-            scope_id: "scope_x".into(),
             fields,
-            suspended_reason: None,
-            suspended_at: None,
-            deleted_at: None,
-            version: 1,
-            created_at: "t".into(),
-            updated_at: "t".into(),
+            ..Tenant::create(&parse(json!({"name": "A", "slug": "acme"})).unwrap(), "t")
         };
         let v = serde_json::to_value(&tenant).unwrap();
-        assert_eq!(v["scopeId"], "scope_x");
+        assert_eq!(v["scopeId"], tenant.scope_id.as_str());
         assert_eq!(v["loginMode"], "invite");
         assert!(v["ownerEmail"].is_null());
         assert_eq!(v["version"], 1);
+    }
+
+    #[test]
+    fn the_mutable_field_list_is_exactly_the_structs_fields() {
+        let fields = parse(json!({"name": "A", "slug": "acme"})).unwrap().fields;
+        let Value::Object(serialized) = serde_json::to_value(&fields).unwrap() else {
+            panic!("fields serialize as an object")
+        };
+        let mut from_struct: Vec<&str> = serialized.keys().map(String::as_str).collect();
+        let mut read: Vec<&str> = TenantFields::names().to_vec();
+        from_struct.sort_unstable();
+        read.sort_unstable();
+        assert_eq!(read, from_struct);
+        assert_eq!(read.len(), 23);
+    }
+
+    #[test]
+    fn lifecycle_rules_allow_only_real_changes() {
+        let tenant = Tenant::create(&parse(json!({"name": "A", "slug": "acme"})).unwrap(), "t0");
+        let suspended = tenant
+            .suspended(Some("unpaid".into()), "t1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(suspended.status, TenantStatus::Suspended);
+        assert!(
+            suspended.suspended(None, "t2").unwrap().is_none(),
+            "idempotent"
+        );
+        let active = suspended.activated().unwrap().unwrap();
+        assert_eq!(active.suspended_reason, None);
+        assert!(active.activated().unwrap().is_none());
+        let deleted = active.deleted("t3").unwrap();
+        assert!(deleted.deleted("t4").is_none());
+        for err in [
+            deleted.suspended(None, "t5").unwrap_err(),
+            deleted.activated().unwrap_err(),
+            deleted.with_fields(tenant.fields.clone()).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "invalid_state");
+        }
     }
 }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::model::{Tenant, TenantKind, TenantStatus};
-use crate::plans::PlanCatalogue;
+use super::plans::PlanCatalogue;
+use super::tenant::{Tenant, TenantKind, TenantStatus};
 
 /// Counter attribute counting every tenant.
 pub const TOTAL: &str = "total";
@@ -103,7 +103,7 @@ impl TenantStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
+    use crate::domain::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
 
     #[test]
     fn shards_are_summed_and_every_bucket_is_present() {
