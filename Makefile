@@ -3,6 +3,7 @@
 #   make test    set up (first run) and run every check CI runs
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
 #      make -s token a platform-admin bearer token for the local API
+#      make openapi  regenerate openapi.json from the code
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -11,7 +12,7 @@ SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 
-.PHONY: setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
+.PHONY: openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -41,6 +42,10 @@ token:
 # An API key in the local table (make local must be running): `make -s api-key`.
 api-key:
 	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- create-api-key $(KEY_ARGS)
+
+# openapi.json is generated from the route table and the types (a test fails when stale).
+openapi:
+	cargo run --quiet -p tenant-shared --bin tenantctl -- openapi > openapi.json
 
 test: setup lint unit events sam-validate sam-build bench-check
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt

@@ -5,6 +5,7 @@ mod api_keys;
 mod architecture;
 mod auth;
 mod concurrency;
+mod contract;
 mod create;
 mod drift;
 mod errors;

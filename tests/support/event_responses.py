@@ -48,6 +48,9 @@ def normalise(record):
             body = json.loads(body)
         except ValueError:
             pass
+    if isinstance(body, dict) and "openapi" in body:
+        # The contract has its own test; here only its version and its paths matter.
+        body = {"openapi": body["openapi"], "paths": sorted(body.get("paths", {}))}
     return {
         "event": record["event"],
         "statusCode": response.get("statusCode"),

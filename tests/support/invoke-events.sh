@@ -117,6 +117,7 @@ activate-tenant 200
 delete-tenant 200
 tenant-stats 200
 route-not-found 405
+get-openapi 200
 EVENTS
 
 # Every response, normalised (no ids, times or secrets), must equal the recorded snapshot:

@@ -11,9 +11,13 @@
 //!     AWS_* credentials come from the environment) and prints it. This is how the first
 //!     platform-admin credential is made, before any exists to call the API with.
 //!     Defaults: --role platform_admin.
+//!
+//! tenantctl openapi
+//!     Prints the OpenAPI document (`make openapi` writes it to `openapi.json`).
 //! ```
 //!
-//! The token or key is the only thing printed on stdout, so `$(tenantctl ...)` captures it.
+//! The token, key or document is the only thing printed on stdout, so `$(tenantctl ...)`
+//! captures it.
 
 use std::process::ExitCode;
 
@@ -26,6 +30,7 @@ use tenant_shared::{App, Config};
 const USAGE: &str = "usage:
   tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
   tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
+  tenantctl openapi
 roles: platform_admin, tenant_admin, tenant_member";
 
 /// Parsed command-line options.
@@ -133,6 +138,9 @@ async fn main() -> ExitCode {
     let result = match command.as_str() {
         "token" => token(&options),
         "create-api-key" => create_api_key(&options).await,
+        "openapi" => Ok(tenant_shared::http::openapi::document_text()
+            .trim_end()
+            .to_owned()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

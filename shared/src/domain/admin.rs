@@ -1,11 +1,12 @@
 //! Tenant admins: a tenant's grant of `tenant_admin` to a user.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::values::{TenantId, UserId};
 
 /// A tenant's grant of `tenant_admin` to a user, as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminGrant {
     pub tenant_id: TenantId,

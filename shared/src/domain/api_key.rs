@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::input::{hex_sha256, Problems};
 use super::roles::{Role, Roles};
@@ -135,13 +136,16 @@ impl ApiKey {
 }
 
 /// An API key as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
     pub name: String,
     pub tenant_id: Option<TenantId>,
+    #[schema(value_type = Vec<Role>)]
     pub roles: Vec<String>,
+    /// `active`, or `revoked` once revoked.
+    #[schema(value_type = String, pattern = "^(active|revoked)$")]
     pub status: &'static str,
     pub created_at: String,
     pub created_by: String,

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::plans::PlanCatalogue;
 use super::tenant::{Tenant, TenantKind, TenantStatus};
@@ -47,7 +48,7 @@ pub fn delta(before: Option<&Tenant>, after: &Tenant) -> BTreeMap<String, i64> {
 }
 
 /// The stats response body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantStats {
     /// Every tenant ever created, deleted ones included.

@@ -6,17 +6,21 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 use super::input::{Problems, Reader};
 use super::plans::{PlanCatalogue, PlanDirection};
 use super::values::{
-    bounded_text, identifier, metadata, positive_limit, AwsExternalId, AwsRegion, DisplayName,
-    DomainName, Email, HttpsUrl, IamRoleArn, Locale, ScopeId, Slug, TenantId, UserId,
+    bounded_text, identifier, metadata, nullable_text_schema, positive_limit, AwsExternalId,
+    AwsRegion, DisplayName, DomainName, Email, HttpsUrl, IamRoleArn, Locale, ScopeId, Slug,
+    TenantId, UserId, BOUNDED_TEXT_PATTERN, METADATA_MAX_KEYS, METADATA_MAX_KEY_CHARS,
 };
 use crate::error::ApiError;
 
 /// What sort of customer a tenant is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantKind {
     #[default]
@@ -48,7 +52,7 @@ impl TenantKind {
 }
 
 /// Where a tenant is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TenantStatus {
     Active,
@@ -79,7 +83,7 @@ impl TenantStatus {
 }
 
 /// How a tenant's users sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LoginMode {
     #[default]
@@ -110,32 +114,90 @@ impl LoginMode {
 /// The fields a client may change after creation (with PATCH). This struct is the one
 /// list of them: its serde names are the API's and the storage's, and [`Self::from_json`]
 /// (the only other place that names them) is also where [`Self::names`] comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantFields {
     pub name: DisplayName,
+    #[schema(default = "standard")]
     pub kind: TenantKind,
     pub owner_email: Option<Email>,
+    #[schema(schema_with = owner_name_schema)]
     pub owner_name: Option<String>,
+    /// The owner's user id at the identity provider (printable ASCII, no spaces).
+    #[schema(schema_with = owner_user_id_schema)]
     pub owner_user_id: Option<String>,
     pub billing_email: Option<Email>,
     pub technical_contact_email: Option<Email>,
+    /// The platform's own id for this customer (printable ASCII, no spaces).
+    #[schema(schema_with = external_id_schema)]
     pub external_id: Option<String>,
     pub locale: Option<Locale>,
     pub region: Option<AwsRegion>,
+    #[schema(default = "invite")]
     pub login_mode: LoginMode,
+    /// IAM Identity Center start URL; required when `loginMode` is `sso`.
     pub sso_start_url: Option<HttpsUrl>,
     pub sso_region: Option<AwsRegion>,
     pub email_domain: Option<DomainName>,
     pub aws_role_arn: Option<IamRoleArn>,
     pub aws_external_id: Option<AwsExternalId>,
     pub aws_region: Option<AwsRegion>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub max_users: Option<u32>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub max_workspaces: Option<u32>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub max_projects: Option<u32>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub max_environments: Option<u32>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub data_retention_days: Option<u32>,
+    /// Free-form JSON object: at most 50 keys of 1-128 characters, 8 KiB serialized.
+    #[schema(schema_with = metadata_schema)]
     pub metadata: Option<Map<String, Value>>,
+}
+
+fn owner_name_schema() -> RefOr<Schema> {
+    nullable_text_schema(
+        BOUNDED_TEXT_PATTERN,
+        (1, 200),
+        "Ada Owner",
+        "The owner's name.",
+    )
+}
+
+fn owner_user_id_schema() -> RefOr<Schema> {
+    nullable_text_schema(
+        r"^[!-~]{1,128}$",
+        (1, 128),
+        "auth0|5f7c8e",
+        "The owner's user id.",
+    )
+}
+
+fn external_id_schema() -> RefOr<Schema> {
+    nullable_text_schema(
+        r"^[!-~]{1,256}$",
+        (1, 256),
+        "crm-4711",
+        "The platform's own id.",
+    )
+}
+
+fn metadata_schema() -> RefOr<Schema> {
+    let key = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(METADATA_MAX_KEY_CHARS));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+        .description(Some(
+            "Free-form JSON object: at most 50 keys of 1-128 characters, 8 KiB serialized.",
+        ))
+        .property_names(Some(key))
+        .max_properties(Some(METADATA_MAX_KEYS))
+        .examples([serde_json::json!({"crm": "hubspot", "seats": 12})])
+        .into()
 }
 
 /// Body fields a client may set only when creating a tenant.
@@ -262,7 +324,7 @@ impl TenantFields {
 }
 
 /// A tenant as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
     pub id: TenantId,

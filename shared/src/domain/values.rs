@@ -4,14 +4,51 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 
-/// Builds a parsed-newtype with `parse` (written beside it), `as_str`, `into_inner` and
-/// `Display`. It serializes as its text. Deserializing does not validate: only storage
-/// (written from validated values) is ever deserialized into these; request input always
-/// goes through `parse`.
+/// The OpenAPI schema of a text value: as strict as its `parse`, so that what the
+/// contract calls valid is accepted and what it calls invalid is refused.
+pub(crate) fn text_schema(
+    pattern: &str,
+    (min, max): (usize, usize),
+    example: &str,
+    description: &str,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .pattern(Some(pattern))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .examples([example])
+        .into()
+}
+
+/// [`text_schema`] that also allows `null` (an optional field written as `null`).
+pub(crate) fn nullable_text_schema(
+    pattern: &str,
+    len: (usize, usize),
+    example: &str,
+    description: &str,
+) -> RefOr<Schema> {
+    match text_schema(pattern, len, example, description) {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+            RefOr::T(Schema::Object(object))
+        }
+        other => other,
+    }
+}
+
+/// Builds a parsed-newtype with `parse` (written beside it), `as_str`, `into_inner`,
+/// `Display` and its OpenAPI schema (`pattern`, `(min, max)` length, `example`). It
+/// serializes as its text. Deserializing does not validate: only storage (written from
+/// validated values) is ever deserialized into these; request input always goes through
+/// `parse`.
 macro_rules! text_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
+    ($(#[doc = $doc:literal])* $name:ident, $pattern:expr, $len:expr, $example:expr) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -47,57 +84,123 @@ macro_rules! text_newtype {
                 f.write_str(&self.0)
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                text_schema($pattern, $len, $example, concat!($($doc),*).trim())
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+/// Characters a trimmed text may not start or end with: whitespace, controls, surrogates.
+macro_rules! edge {
+    () => {
+        r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+    };
+}
+/// Characters a text may not contain: controls and surrogates.
+macro_rules! inner {
+    () => {
+        r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+    };
+}
+/// A trimmed text of 1 to 200 characters without control characters (see [`bounded_text`]).
+pub const BOUNDED_TEXT_PATTERN: &str =
+    concat!("^[^", edge!(), "](?:[^", inner!(), "]*[^", edge!(), "])?$");
+/// A DNS name: dotted labels of letters, digits and inner hyphens, an alphabetic top label.
+macro_rules! host {
+    () => {
+        r"([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,12}"
     };
 }
 
 text_newtype!(
     /// A tenant id: `tenant_` followed by a lowercase hyphenated UUIDv7.
-    TenantId
+    TenantId,
+    r"^tenant_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    (43, 43),
+    "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f"
 );
 text_newtype!(
     /// A scope id: `scope_` followed by a lowercase hyphenated UUIDv7.
-    ScopeId
+    ScopeId,
+    r"^scope_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    (42, 42),
+    "scope_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f"
 );
 text_newtype!(
     /// A URL-safe, globally unique, immutable tenant handle.
-    Slug
+    Slug,
+    r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+    (3, 63),
+    "acme"
 );
 text_newtype!(
     /// A display name: trimmed, 1-200 characters, no control characters.
-    DisplayName
+    DisplayName,
+    BOUNDED_TEXT_PATTERN,
+    (1, 200),
+    "Acme Corp"
 );
 text_newtype!(
     /// An email address (no display name, no domain literal, dotted domain).
-    Email
+    Email,
+    r"^[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,16})?@([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\.){1,3}[a-z]{2,12}$",
+    (6, 254),
+    "ops@acme.example.com"
 );
 text_newtype!(
     /// A BCP 47 language tag in canonical case, e.g. `en`, `fr-CA`, `zh-Hant-TW`.
-    Locale
+    Locale,
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$",
+    (2, 64),
+    "en-GB"
 );
 text_newtype!(
     /// An AWS region code such as `us-east-1` or `us-gov-west-1`.
-    AwsRegion
+    AwsRegion,
+    r"^[a-z]{2}(-(gov|iso|isob|isoe|isof))?-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9][0-9]?$",
+    (9, 32),
+    "eu-west-1"
 );
 text_newtype!(
     /// An absolute `https` URL, such as an IAM Identity Center start URL.
-    HttpsUrl
+    HttpsUrl,
+    concat!(r"^https://", host!(), r"(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"),
+    (12, 2048),
+    "https://d-1234567890.awsapps.com/start"
 );
 text_newtype!(
     /// A DNS domain name in lowercase, such as `example.com`.
-    DomainName
+    DomainName,
+    concat!("^", host!(), "$"),
+    (4, 253),
+    "acme.example.com"
 );
 text_newtype!(
     /// An IAM role ARN, e.g. `arn:aws:iam::123456789012:role/path/Name`.
-    IamRoleArn
+    IamRoleArn,
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]{1,20}/){0,3}[A-Za-z0-9+=,.@_-]{1,64}$",
+    (31, 200),
+    "arn:aws:iam::123456789012:role/TenantAccess"
 );
 text_newtype!(
     /// An STS external id: 2-1224 characters of `[A-Za-z0-9+=,.@:/-]`.
-    AwsExternalId
+    AwsExternalId,
+    r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$",
+    (2, 1224),
+    "acme-7d3f"
 );
 
 text_newtype!(
     /// An API key's public id: `key_` followed by 32 lowercase hex digits.
-    ApiKeyId
+    ApiKeyId,
+    r"^key_[0-9a-f]{32}$",
+    (36, 36),
+    "key_0123456789abcdef0123456789abcdef"
 );
 
 impl ApiKeyId {
@@ -120,7 +223,10 @@ impl ApiKeyId {
 text_newtype!(
     /// A user id, as a JWT's `sub` carries it: 1-128 characters of
     /// `[A-Za-z0-9._@:|+=-]` (Cognito UUIDs, `auth0|...`, email addresses).
-    UserId
+    UserId,
+    r"^[A-Za-z0-9._@:|+=-]{1,128}$",
+    (1, 128),
+    "auth0|5f7c8ec7c33c6c004bbafe82"
 );
 
 impl UserId {
@@ -518,8 +624,11 @@ pub fn positive_limit(value: &Value) -> Result<u32, String> {
 pub const METADATA_MAX_BYTES: usize = 8 * 1024;
 /// Most keys `metadata` may hold.
 pub const METADATA_MAX_KEYS: usize = 50;
+/// Longest key of `metadata`, in characters.
+pub const METADATA_MAX_KEY_CHARS: usize = 128;
 
-/// Checks `metadata`: a JSON object of at most 50 keys and 8 KiB serialized.
+/// Checks `metadata`: a JSON object of at most 50 keys of 1-128 characters, and 8 KiB
+/// serialized.
 pub fn metadata(value: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(map) = value else {
         return Err("must be a JSON object".into());
@@ -527,8 +636,14 @@ pub fn metadata(value: &Value) -> Result<Map<String, Value>, String> {
     if map.len() > METADATA_MAX_KEYS {
         return Err(format!("must have at most {METADATA_MAX_KEYS} keys"));
     }
-    if map.keys().any(|k| k.is_empty() || k.len() > 128) {
-        return Err("keys must be 1-128 bytes".into());
+    // Characters, as JSON Schema's maxLength counts them (the contract says the same).
+    if map
+        .keys()
+        .any(|k| k.is_empty() || k.chars().count() > METADATA_MAX_KEY_CHARS)
+    {
+        return Err(format!(
+            "keys must be 1-{METADATA_MAX_KEY_CHARS} characters"
+        ));
     }
     let size = serde_json::to_vec(map)
         .map(|v| v.len())

@@ -6,15 +6,18 @@
 //! - [`tenants`]: the tenant resource and its lifecycle actions.
 //! - [`admins`]: a tenant's admins.
 //! - [`api_keys`]: machine credentials.
+//! - [`openapi`]: the OpenAPI document, generated from the route table and the types.
 
 pub mod admins;
 pub mod api_keys;
+pub mod openapi;
 pub mod tenants;
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 pub use admins::{grant_tenant_admin, list_tenant_admins, revoke_tenant_admin};
 pub use api_keys::{create_api_key, list_api_keys, revoke_api_key};
+pub use openapi::get_openapi;
 pub use tenants::{
     activate_tenant, create_tenant, delete_tenant, downgrade_tenant, get_tenant,
     get_tenant_by_slug, list_tenants, suspend_tenant, tenant_stats, update_tenant, upgrade_tenant,
@@ -76,6 +79,7 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
         "create-api-key" => create_api_key(app, req).await,
         "list-api-keys" => list_api_keys(app, req).await,
         "revoke-api-key" => revoke_api_key(app, req).await,
+        "get-openapi" => get_openapi(req).await,
         _ => route_not_found(req).await,
     }
 }

@@ -5,7 +5,9 @@
 use lambda_http::http::header::{HeaderValue, CONTENT_TYPE};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::reply::Reply;
 use super::{JSON, REQUEST_ID_HEADER};
@@ -54,6 +56,25 @@ pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body
     }
 }
 
+/// The one error envelope of every failure.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `validation_error`, `not_found`.
+    #[schema(value_type = String, example = "validation_error")]
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Structured details: `fields` for validation errors, `currentVersion` for 412…
+    #[schema(value_type = Object)]
+    pub details: Value,
+    /// The request id, also in the `x-request-id` header and in every log line.
+    pub request_id: String,
+    /// On 403: the `@id`s of the policies that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notices: Option<Vec<String>>,
+}
+
 /// The error envelope `{code, message, details, requestId}` for `err`.
 pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     match err {
@@ -66,15 +87,14 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
         other => tracing::info!(request_id, code = other.code(), "request rejected"),
     }
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut body = json!({
-        "code": err.code(),
-        "message": err.public_message(),
-        "details": err.details(),
-        "requestId": request_id,
-    });
-    if let (Some(notices), Value::Object(map)) = (err.notices(), &mut body) {
-        map.insert("notices".to_owned(), json!(notices));
-    }
+    let body = ErrorBody {
+        code: err.code(),
+        message: err.public_message(),
+        details: err.details(),
+        request_id: request_id.to_owned(),
+        notices: err.notices().map(<[String]>::to_vec),
+    };
+    let body = serde_json::to_value(body).unwrap_or(Value::Null);
     let mut response = json_response(status, &body, request_id);
     let headers = response.headers_mut();
     if let ApiError::Unauthenticated { presented } = err {

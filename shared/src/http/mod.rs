@@ -1,8 +1,9 @@
 //! HTTP: reading bodies, headers and parameters out of API Gateway requests ([`self`]),
-//! building replies ([`reply`]), the one error mapping ([`error`]) and the route table
-//! ([`routes`]).
+//! building replies ([`reply`]), the one error mapping ([`error`]), the route table
+//! ([`routes`]) and the OpenAPI document generated from them ([`openapi`]).
 
 pub mod error;
+pub mod openapi;
 pub mod reply;
 pub mod routes;
 

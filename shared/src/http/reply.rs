@@ -3,9 +3,10 @@
 use lambda_http::http::header::{ETAG, LOCATION};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-use crate::domain::roles::{self, Roles};
+use crate::domain::roles::{Role, Roles};
 use crate::domain::{Page, Tenant};
 use crate::error::{ApiError, Context};
 
@@ -69,13 +70,23 @@ impl Reply {
     }
 }
 
+/// A tenant as one caller sees it: the body of every tenant response.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView<'a> {
+    #[serde(flatten)]
+    pub tenant: &'a Tenant,
+    /// The caller's roles on this tenant (platform roles included).
+    pub current_user_roles: Vec<Role>,
+}
+
 /// A tenant's JSON with `currentUserRoles`: the caller's roles on it.
 pub fn tenant_json(tenant: &Tenant, roles: &Roles) -> Result<Value, ApiError> {
-    let mut body = serde_json::to_value(tenant).context("encoding a tenant")?;
-    if let Value::Object(map) = &mut body {
-        map.insert("currentUserRoles".to_owned(), json!(roles::names(roles)));
-    }
-    Ok(body)
+    let view = TenantView {
+        tenant,
+        current_user_roles: roles.iter().copied().collect(),
+    };
+    serde_json::to_value(view).context("encoding a tenant")
 }
 
 /// The strong entity tag of a tenant version: `"<version>"`.
