@@ -12,7 +12,7 @@ SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 
-.PHONY: openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
+.PHONY: contract openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -46,6 +46,10 @@ api-key:
 # openapi.json is generated from the route table and the types (a test fails when stale).
 openapi:
 	cargo run --quiet -p tenant-shared --bin tenantctl -- openapi > openapi.json
+
+# schemathesis against the live local API (README: Tests, "The contract, from outside").
+contract: setup
+	tests/support/contract.sh
 
 test: setup lint unit events sam-validate sam-build bench-check
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt

@@ -210,3 +210,44 @@ async fn the_body_limit_is_exactly_64_kib() {
         .await;
     assert_envelope(&over, 413, "payload_too_large");
 }
+
+#[tokio::test]
+async fn an_x_tenant_id_that_is_not_a_tenant_id_is_400_not_ignored() {
+    let app = spawn_app().await;
+    for path in ["/v1/tenants/stats", "/v1/api-keys", "/v1/tenants"] {
+        let response = app
+            .send(TestRequest::new("GET", path).header("x-tenant-id", "acme"))
+            .await;
+        assert_envelope(&response, 400, "validation_error");
+        assert_eq!(
+            response.body["details"]["fields"][0]["field"],
+            "X-Tenant-ID"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_suspension_reason_is_given_once_and_never_empty() {
+    let app = spawn_app().await;
+    let tenant = app
+        .create_tenant(&json!({"name": "Acme", "slug": "acme-reason"}))
+        .await;
+    let path = format!("/v1/tenants/{}/suspend", tenant["id"].as_str().unwrap());
+    let both = app
+        .send(
+            TestRequest::new("POST", &path)
+                .query("reason", "late")
+                .json(&json!({"reason": "unpaid"})),
+        )
+        .await;
+    assert_envelope(&both, 400, "validation_error");
+    let empty = app
+        .send(TestRequest::new("POST", &path).query("reason", ""))
+        .await;
+    assert_envelope(&empty, 400, "validation_error");
+    let ok = app
+        .send(TestRequest::new("POST", &path).query("reason", "unpaid"))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["suspendedReason"], "unpaid");
+}

@@ -369,7 +369,7 @@ impl Auth {
         let session = Session {
             caller,
             bound_status,
-            tenant_header: credentials::tenant_header(req),
+            tenant_header: credentials::tenant_header(req)?,
         };
         Ok((session, target_read))
     }

@@ -128,9 +128,14 @@ pub fn from_request(req: &Request) -> Result<Credential, ApiError> {
     }
 }
 
-/// The `X-Tenant-ID` header, if sent (an unreadable value is kept as is, so it mismatches).
-pub fn tenant_header(req: &Request) -> Option<String> {
-    req.headers()
-        .get(TENANT_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+/// The `X-Tenant-ID` header, if sent: it must be a tenant id (else `validation_error` on
+/// `X-Tenant-ID`), so a typo is reported rather than silently ignored.
+pub fn tenant_header(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(TENANT_HEADER) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    TenantId::parse(text.trim())
+        .map(|id| Some(id.to_string()))
+        .map_err(|why| ApiError::field("X-Tenant-ID", why))
 }

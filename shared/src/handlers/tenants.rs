@@ -208,12 +208,13 @@ fn suspend_reason(req: &Request) -> Result<Option<String>, ApiError> {
             Some(_) => problems.add("reason", "must be a string"),
         }
     }
-    if reason.is_none() && problems.is_empty() {
-        if let Some(text) = problems.at_most_once("reason", http::query_values(req, "reason")) {
-            match bounded_text(&text, 1, 500) {
-                Ok(text) => reason = Some(text),
-                Err(why) => problems.add("reason", why),
+    if let Some(text) = problems.at_most_once("reason", http::query_values(req, "reason")) {
+        match bounded_text(&text, 1, 500) {
+            Ok(_) if reason.is_some() => {
+                problems.add("reason", "give it in the body or in the query, not both")
             }
+            Ok(text) => reason = Some(text),
+            Err(why) => problems.add("reason", why),
         }
     }
     problems.finish(reason)
