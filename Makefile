@@ -51,7 +51,7 @@ openapi:
 contract: setup
 	tests/support/contract.sh
 
-test: setup lint unit events sam-validate sam-build bench-check
+test: setup lint unit events contract sam-validate sam-build bench-check
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt
 
 lint:

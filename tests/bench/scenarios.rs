@@ -176,6 +176,8 @@ pub fn all() -> Vec<Scenario> {
             units(0.0, 1.0),
         ),
         scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
+        // The committed contract, compiled in: no credential, no DynamoDB.
+        scenario("get-openapi", 200, &[], None, units(0.0, 0.0)),
     ]
 }
 

@@ -63,7 +63,6 @@ status=0
 schemathesis --config-file tests/support/schemathesis.toml run openapi.json \
   --url "http://127.0.0.1:$API_PORT" \
   --header "Authorization: Bearer $token" \
-  --checks all \
   --phases examples,coverage,fuzzing,stateful \
   --request-timeout 30 \
   --report junit --report-junit-path "$report_dir/junit.xml" \

@@ -9,7 +9,7 @@
 
 use lambda_http::Request;
 
-use super::credentials::{self, invalid, Caller, CallerKind, Credential};
+use super::credentials::{self, invalid, Caller, CallerKind, Credential, TenantHeader};
 use super::jwt::JwtVerifier;
 use super::policy::{Action, Decision, Facts, Policies, Resource};
 use crate::domain::api_key;
@@ -34,7 +34,7 @@ pub struct Session {
     /// Status of the tenant the credential is bound to, or `"none"`.
     pub bound_status: &'static str,
     /// The `X-Tenant-ID` header, if sent.
-    pub tenant_header: Option<String>,
+    pub tenant_header: Option<TenantHeader>,
 }
 
 impl Session {
@@ -43,9 +43,11 @@ impl Session {
     fn header_mismatch(&self, target: Option<&str>) -> bool {
         match (&self.tenant_header, &self.caller.bound_tenant, target) {
             (None, _, _) => false,
-            (Some(header), Some(bound), _) => header != bound.as_str(),
-            (Some(header), None, Some(target)) => header != target,
-            (Some(_), None, None) => false,
+            // A value that is no tenant id matches no tenant, whatever the request is about.
+            (Some(TenantHeader::Malformed), _, _) => true,
+            (Some(TenantHeader::Names(header)), Some(bound), _) => header != bound,
+            (Some(TenantHeader::Names(header)), None, Some(target)) => header.as_str() != target,
+            (Some(TenantHeader::Names(_)), None, None) => false,
         }
     }
 
@@ -369,7 +371,7 @@ impl Auth {
         let session = Session {
             caller,
             bound_status,
-            tenant_header: credentials::tenant_header(req)?,
+            tenant_header: credentials::tenant_header(req),
         };
         Ok((session, target_read))
     }

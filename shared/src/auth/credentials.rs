@@ -128,14 +128,21 @@ pub fn from_request(req: &Request) -> Result<Credential, ApiError> {
     }
 }
 
-/// The `X-Tenant-ID` header, if sent: it must be a tenant id (else `validation_error` on
-/// `X-Tenant-ID`), so a typo is reported rather than silently ignored.
-pub fn tenant_header(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(TENANT_HEADER) else {
-        return Ok(None);
-    };
+/// What `X-Tenant-ID` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantHeader {
+    /// A tenant id.
+    Names(TenantId),
+    /// Something that is not a tenant id: it matches no tenant, so it is never ignored.
+    Malformed,
+}
+
+/// The `X-Tenant-ID` header, if sent.
+pub fn tenant_header(req: &Request) -> Option<TenantHeader> {
+    let value = req.headers().get(TENANT_HEADER)?;
     let text = String::from_utf8_lossy(value.as_bytes());
-    TenantId::parse(text.trim())
-        .map(|id| Some(id.to_string()))
-        .map_err(|why| ApiError::field("X-Tenant-ID", why))
+    Some(match TenantId::parse(text.trim()) {
+        Ok(id) => TenantHeader::Names(id),
+        Err(_) => TenantHeader::Malformed,
+    })
 }

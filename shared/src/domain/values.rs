@@ -95,16 +95,17 @@ macro_rules! text_newtype {
     };
 }
 
-/// Characters a trimmed text may not start or end with: whitespace, controls, surrogates.
+/// Characters a trimmed text may not start or end with: whitespace and controls. (No
+/// surrogate range: JSON text never holds one, and Rust-based validators refuse it.)
 macro_rules! edge {
     () => {
-        r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+        r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
     };
 }
-/// Characters a text may not contain: controls and surrogates.
+/// Characters a text may not contain: controls.
 macro_rules! inner {
     () => {
-        r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+        r"\x00-\x1f\x7f-\x9f"
     };
 }
 /// A trimmed text of 1 to 200 characters without control characters (see [`bounded_text`]).

@@ -95,6 +95,16 @@ async fn authorize(
     match crate::domain::TenantId::parse(&raw) {
         Ok(id) => app.auth.tenant(req, action, &id).await,
         Err(_) => {
+            // API Gateway routes `PATCH /v1/tenants/stats` here (`{id}` = "stats"); the route
+            // table says that path is another resource's: answer as `route-not-found` would.
+            let (method, path) = (req.method().as_str(), req.uri().path());
+            if let Resolution::MethodNotAllowed(allow) = routes::resolve(method, path) {
+                return Err(ApiError::MethodNotAllowed {
+                    method: method.to_owned(),
+                    path: path.to_owned(),
+                    allow,
+                });
+            }
             app.auth.session(req).await?;
             Err(ApiError::tenant_not_found(&raw))
         }

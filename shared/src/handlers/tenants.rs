@@ -193,7 +193,7 @@ fn plan_body(plans: &PlanCatalogue, req: &Request) -> Result<String, ApiError> {
     problems.finish(plan.unwrap_or_default())
 }
 
-/// The suspension reason from the body `{"reason": "..."}` or else `?reason=`.
+/// The suspension reason from the body `{"reason": "..."}`, else from `?reason=`.
 fn suspend_reason(req: &Request) -> Result<Option<String>, ApiError> {
     let mut problems = Problems::default();
     let mut reason = None;
@@ -208,12 +208,10 @@ fn suspend_reason(req: &Request) -> Result<Option<String>, ApiError> {
             Some(_) => problems.add("reason", "must be a string"),
         }
     }
+    // The query's reason is checked even when the body gives one (which then wins).
     if let Some(text) = problems.at_most_once("reason", http::query_values(req, "reason")) {
         match bounded_text(&text, 1, 500) {
-            Ok(_) if reason.is_some() => {
-                problems.add("reason", "give it in the body or in the query, not both")
-            }
-            Ok(text) => reason = Some(text),
+            Ok(text) => reason = reason.or(Some(text)),
             Err(why) => problems.add("reason", why),
         }
     }

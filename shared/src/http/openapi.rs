@@ -360,15 +360,21 @@ fn header(description: &str, schema: Value) -> Value {
     json!({"description": description, "schema": schema})
 }
 
+/// A schema written out in full: parameters carry theirs inline, as some tools do not
+/// follow `$ref` there.
+fn inline<T: PartialSchema>() -> Value {
+    serde_json::to_value(T::schema()).unwrap_or_default()
+}
+
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
             let (schema, description) = match name {
-                "id" => (schema_ref("TenantId"), "The tenant's id."),
-                "slug" => (schema_ref("Slug"), "The tenant's slug."),
-                "userId" => (schema_ref("UserId"), "The user's id (percent-encoded where needed)."),
-                _ => (schema_ref("ApiKeyId"), "The key's id."),
+                "id" => (inline::<TenantId>(), "The tenant's id."),
+                "slug" => (inline::<Slug>(), "The tenant's slug."),
+                "userId" => (inline::<UserId>(), "The user's id (percent-encoded where needed)."),
+                _ => (inline::<ApiKeyId>(), "The key's id."),
             };
             json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
         })
@@ -417,6 +423,7 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
         statuses.extend([401, 403, 500, 503]);
     }
     statuses.sort_unstable();
+    statuses.dedup();
     for status in statuses {
         let mut headers = Map::new();
         headers.insert("x-request-id".into(), request_id.clone());
@@ -453,8 +460,8 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
     }
     if !public {
         parameters.push(json!({"name": "X-Tenant-ID", "in": "header", "required": false,
-            "description": "The tenant the caller acts for; must match the credential's tenant (else 403 `tenant_mismatch`).",
-            "schema": schema_ref("TenantId")}));
+            "description": "The tenant the caller acts for: it must be the credential's tenant, or for a credential bound to none the tenant the request is about (else 403 `tenant_mismatch`; a value that is no tenant id matches none).",
+            "schema": inline::<TenantId>()}));
     }
     let mut operation = json!({
         "operationId": op.id,

@@ -104,25 +104,28 @@ pub fn path_params(pattern: &str, path: &str) -> std::collections::HashMap<Strin
         .collect()
 }
 
-/// Resolves `method` and `path` against [`ROUTES`].
+/// Resolves `method` and `path` against [`ROUTES`]. The most specific pattern that matches
+/// the path owns it: `/v1/tenants/stats` is the stats resource for every method (PATCH
+/// there is 405, not an update of a tenant called "stats").
 pub fn resolve(method: &str, path: &str) -> Resolution {
-    let mut best: Option<(usize, Route)> = None;
+    let matching: Vec<(usize, Route)> = ROUTES
+        .into_iter()
+        .filter_map(|route| specificity(route.path, path).map(|score| (score, route)))
+        .collect();
+    let Some(top) = matching.iter().map(|(score, _)| *score).max() else {
+        return Resolution::NotFound;
+    };
+    let owners = matching.into_iter().filter(|(score, _)| *score == top);
     let mut allowed: Vec<&'static str> = Vec::new();
-    for route in ROUTES {
-        if let Some(score) = specificity(route.path, path) {
-            if !allowed.contains(&route.method) {
-                allowed.push(route.method);
-            }
-            if route.method.eq_ignore_ascii_case(method) && best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, route));
-            }
+    for (_, route) in owners {
+        if route.method.eq_ignore_ascii_case(method) {
+            return Resolution::Found(route);
+        }
+        if !allowed.contains(&route.method) {
+            allowed.push(route.method);
         }
     }
-    match best {
-        Some((_, route)) => Resolution::Found(route),
-        None if allowed.is_empty() => Resolution::NotFound,
-        None => Resolution::MethodNotAllowed(allowed),
-    }
+    Resolution::MethodNotAllowed(allowed)
 }
 
 #[cfg(test)]
@@ -155,6 +158,18 @@ mod tests {
             resolve("DELETE", "/v1/tenants"),
             Resolution::MethodNotAllowed(_)
         ));
+    }
+
+    #[test]
+    fn a_static_path_owns_every_method_on_it() {
+        assert_eq!(
+            resolve("PATCH", "/v1/tenants/stats"),
+            Resolution::MethodNotAllowed(vec!["GET"])
+        );
+        assert_eq!(
+            resolve("DELETE", "/v1/openapi.json"),
+            Resolution::MethodNotAllowed(vec!["GET"])
+        );
     }
 
     #[test]
