@@ -10,50 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
 
-DB_PORT=8042
-API_PORT=9000
-log_dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-wait_for_port() {
-  for _ in $(seq 1 300); do
-    if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
-
-for port in "$DB_PORT" "$API_PORT"; do
-  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is in use (is the local API running? stop it first)" >&2
-    exit 1
-  fi
-done
+. tests/support/local-stack.sh
+require_free_ports
 
 # tenantctl mints the bearer token and the API key used by the curl checks below; it uses
 # the same local issuer, audience and secret as `cargo lambda watch` (Cargo.toml).
 cargo build --quiet -p tenant-shared --bin tenantctl
-tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
-local_auth=(
-  JWT_ISSUER=tenant-api-local
-  JWT_AUDIENCE=tenant-api
-  JWT_HS256_SECRET=local-development-only-secret-0123456789
-  TABLE_NAME=tenants
-)
 token=$(env "${local_auth[@]}" "$tenantctl" token)
 
-.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants >"$log_dir/db.log" 2>&1 &
-pids+=($!)
-wait_for_port "$DB_PORT"
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" >"$log_dir/watch.log" 2>&1 &
-pids+=($!)
-wait_for_port "$API_PORT"
+start_local_stack
 
 failures=0
 check() { # name expected actual detail
