@@ -69,11 +69,6 @@ pub fn split(roles: &Roles, bound: bool) -> (Roles, Roles) {
     (platform, tenant)
 }
 
-/// The names of `roles`, in order.
-pub fn names(roles: &Roles) -> Vec<&'static str> {
-    roles.iter().map(|r| r.as_str()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
