@@ -12,6 +12,7 @@ async fn main() -> Result<(), Error> {
             .status(201)
             .header("content-type", "application/json")
             .body(Body::from(r#"{"hello":"world"}"#))
+            .map_err(Error::from)
     }))
     .await
 }
