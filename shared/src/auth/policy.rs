@@ -14,11 +14,12 @@
 //! on the policy text, for every action and combination of facts.
 //! Every request is evaluated with the tenant it is about as the resource.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use cedar_policy_core::ast::{
-    BinaryOp, Context, Effect, Eid, Entity, EntityType, EntityUID, Expr, Policy, PolicyID, Request,
-    RequestSchemaAllPass, RestrictedExpr, UnaryOp, Var,
+    BinaryOp, Context, Effect, Eid, Entity, EntityType, EntityUID, Expr, PartialValue, Policy,
+    PolicyID, Request, RequestSchemaAllPass, UnaryOp, Value, Var,
 };
 use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
 use cedar_policy_core::evaluator::Evaluator;
@@ -252,54 +253,47 @@ impl Policies {
             Resource::Platform => uid("Platform", "tenants")?,
             Resource::Tenant { id, status } => {
                 let resource = uid("Tenant", id)?;
-                let attrs = [(SmolStr::new_static("status"), RestrictedExpr::val(status))];
-                entities.push(
-                    Entity::new(
-                        resource.clone(),
-                        attrs,
-                        HashSet::new(),
-                        HashSet::new(),
-                        [],
-                        none,
-                    )
-                    .map_err(|e| e.to_string())?,
-                );
+                // Values, not restricted expressions: nothing to evaluate.
+                let status = PartialValue::from(Value::from(status));
+                entities.push(Entity::new_with_attr_partial_value(
+                    resource.clone(),
+                    [(SmolStr::new_static("status"), status)],
+                    HashSet::new(),
+                    HashSet::new(),
+                    [],
+                ));
                 resource
             }
         };
-        let role_set = |roles: &Roles| -> Result<RestrictedExpr, String> {
+        let role_set = |roles: &Roles| -> Result<Value, String> {
             let mut items = Vec::with_capacity(roles.len());
             for role in roles {
-                items.push(RestrictedExpr::val(uid("Role", role.as_str())?));
+                items.push(Value::from(uid("Role", role.as_str())?));
             }
-            Ok(RestrictedExpr::set(items))
+            Ok(Value::set(items, None))
         };
-        let context = Context::from_pairs(
-            [
-                (
-                    SmolStr::new_static("platformRoles"),
-                    role_set(&facts.caller.platform_roles)?,
-                ),
-                (
-                    SmolStr::new_static("tenantRoles"),
-                    role_set(facts.tenant_roles)?,
-                ),
-                (
-                    SmolStr::new_static("hasTenantRoles"),
-                    RestrictedExpr::val(facts.has_tenant_roles),
-                ),
-                (
-                    SmolStr::new_static("credentialTenantStatus"),
-                    RestrictedExpr::val(facts.credential_tenant_status),
-                ),
-                (
-                    SmolStr::new_static("tenantHeaderMismatch"),
-                    RestrictedExpr::val(facts.tenant_header_mismatch),
-                ),
-            ],
-            none,
-        )
-        .map_err(|e| e.to_string())?;
+        let context = Context::Value(Arc::new(BTreeMap::from([
+            (
+                SmolStr::new_static("platformRoles"),
+                role_set(&facts.caller.platform_roles)?,
+            ),
+            (
+                SmolStr::new_static("tenantRoles"),
+                role_set(facts.tenant_roles)?,
+            ),
+            (
+                SmolStr::new_static("hasTenantRoles"),
+                Value::from(facts.has_tenant_roles),
+            ),
+            (
+                SmolStr::new_static("credentialTenantStatus"),
+                Value::from(facts.credential_tenant_status),
+            ),
+            (
+                SmolStr::new_static("tenantHeaderMismatch"),
+                Value::from(facts.tenant_header_mismatch),
+            ),
+        ])));
         let request = Request::new(
             (principal, None),
             (action_uid, None),
