@@ -12,7 +12,7 @@ SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 
-.PHONY: contract openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-check clean
+.PHONY: contract openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -71,15 +71,21 @@ sam-validate: setup
 sam-build: setup
 	CARGO_LAMBDA_COMPILER=cargo $(SAM) build
 
+# The benchmark's floor: the hello-world lambda_http reference (tests/bench/hello), a
+# release bootstrap built the same way but on its own, so that its dependency features are
+# its own and do not touch the functions'.
+CARGO_LAMBDA := CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda
+bench-reference: setup
+	$(CARGO_LAMBDA) build --release --bin hello-world
+
 # Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
-bench: setup
-	CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-	  cargo lambda build --release $(addprefix --bin ,$(FUNCTIONS))
+bench: setup bench-reference
+	$(CARGO_LAMBDA) build --release $(addprefix --bin ,$(FUNCTIONS))
 	cargo run --quiet -p integration-tests --bin lambda-bench -- $(BENCH_ARGS)
 
 # The benchmark's correctness checks (responses, DynamoDB request shapes) on the bootstraps
-# sam build made; it never judges timings.
-bench-check: sam-build
+# sam build made, and the reference; it never judges timings.
+bench-check: sam-build bench-reference
 	cargo run --quiet -p integration-tests --bin lambda-bench -- --check
 
 clean:

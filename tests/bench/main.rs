@@ -2,10 +2,15 @@
 //!
 //! For each function it starts the binary ≥ 30 times as a fresh process against a local
 //! stand-in for the Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`) and a canned-response
-//! stand-in for DynamoDB, both on loopback, and records:
+//! stand-in for DynamoDB, both on loopback, each start right after one of the `hello-world`
+//! reference (`tests/bench/hello`, the floor: a `lambda_http` function that only answers
+//! 201, same release profile), and records:
 //!
 //! - init: exec → the first `GET /2018-06-01/runtime/invocation/next`;
 //! - first invocation: event handed out → response posted;
+//! - cold: init + first invocation, and its p50 as a ratio to the reference's p50 over the
+//!   starts interleaved with it (`vs hello`: ratios survive a noisy machine, absolute
+//!   times do not);
 //! - warm invocations: the same for the invocations after the first;
 //! - peak RSS (`VmHWM`) of the process;
 //! - stripped binary size and zip size;
@@ -16,8 +21,12 @@
 //! code path. Writes `target/bench/lambda-bench.{md,json}`.
 //!
 //! Usage: `lambda-bench [--runs N] [--warm N] [--only a,b] [--bin-dir DIR] [--out DIR]
-//! [--no-callgrind] [--check]`. `--check` is the quick correctness run CI uses (3 starts);
-//! it never judges timings.
+//! [--no-callgrind] [--keep-callgrind DIR] [--check]`. `--keep-callgrind` keeps each
+//! function's callgrind profile of its init as `DIR/callgrind.<function>.out`, for
+//! `callgrind_annotate --inclusive=yes` (build with `CARGO_PROFILE_RELEASE_STRIP=false` to
+//! see function names). `--check` is the quick correctness run CI uses (3 starts);
+//! it never judges timings. The reference must be built too, with the same profile:
+//! `cargo lambda build --release --bin hello-world` (`make bench` and `make bench-check` do).
 
 mod cost;
 mod dynamodb;
@@ -42,6 +51,7 @@ struct Options {
     bin_dir: PathBuf,
     out_dir: PathBuf,
     callgrind: bool,
+    keep_callgrind: Option<PathBuf>,
     check: bool,
 }
 
@@ -54,6 +64,7 @@ fn parse_options() -> Result<Options, String> {
         bin_dir: root.join("target/lambda"),
         out_dir: root.join("target/bench"),
         callgrind: true,
+        keep_callgrind: None,
         check: false,
     };
     let mut args = std::env::args().skip(1);
@@ -66,6 +77,7 @@ fn parse_options() -> Result<Options, String> {
             "--bin-dir" => options.bin_dir = value()?.into(),
             "--out" => options.out_dir = value()?.into(),
             "--no-callgrind" => options.callgrind = false,
+            "--keep-callgrind" => options.keep_callgrind = Some(value()?.into()),
             "--check" => {
                 options.check = true;
                 options.runs = 3;
@@ -85,6 +97,8 @@ fn parse_options() -> Result<Options, String> {
 struct Measurements {
     init_us: Vec<u64>,
     first_us: Vec<u64>,
+    /// Init + first invocation of each start.
+    cold_us: Vec<u64>,
     warm_us: Vec<u64>,
     /// CPU time of warm invocations (all threads), from the scheduler's accounting.
     warm_cpu_us: Vec<u64>,
@@ -108,38 +122,69 @@ fn main() {
         eprintln!("valgrind not found: init instruction counts are skipped");
     }
 
-    let mut rows = Vec::new();
-    let mut failed = false;
-    for scenario in scenarios::all() {
-        if let Some(only) = &options.only {
-            if !only.iter().any(|o| o == scenario.function) {
-                continue;
+    let selected: Vec<Scenario> = scenarios::all()
+        .into_iter()
+        .filter(|s| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == s.function))
+        })
+        .collect();
+    let hello = scenarios::hello_world();
+    let hello_binary = bootstrap(&options.bin_dir, &hello);
+    let hello_event = read_event(&root, &hello);
+    // Every start of the reference, over all functions.
+    let mut floor = Measurements::default();
+    let hello_instructions = if callgrind {
+        match init_instructions(
+            &hello_binary,
+            &hello,
+            &runtime,
+            &dynamodb,
+            options.keep_callgrind.as_deref(),
+        ) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                floor.failures.push(format!("callgrind: {e}"));
+                None
             }
         }
-        let binary = options.bin_dir.join(scenario.function).join("bootstrap");
-        if !binary.exists() {
-            eprintln!(
-                "{} not found: build first (make bench does)",
-                binary.display()
-            );
-            std::process::exit(2);
-        }
-        let event = std::fs::read_to_string(
-            root.join("events")
-                .join(format!("{}.json", scenario.function)),
-        )
-        .unwrap_or_else(|e| panic!("read event for {}: {e}", scenario.function));
-        dynamodb.configure(&scenario);
+    } else {
+        None
+    };
+    let hello_harness = Harness {
+        scenario: &hello,
+        event: &hello_event,
+        runtime: &runtime,
+        dynamodb: &dynamodb,
+        warm: options.warm,
+    };
+
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for scenario in &selected {
+        let binary = bootstrap(&options.bin_dir, scenario);
+        let event = read_event(&root, scenario);
         eprint!("{:<20}", scenario.function);
         let mut m = Measurements::default();
+        // The reference's starts interleaved with this function's.
+        let mut paired = Measurements::default();
         let harness = Harness {
-            scenario: &scenario,
+            scenario,
             event: &event,
             runtime: &runtime,
             dynamodb: &dynamodb,
             warm: options.warm,
         };
         for run in 0..options.runs {
+            // The reference first, then the function: both see the same machine.
+            dynamodb.configure(&hello);
+            if let Err(e) = hello_harness.cold_start(&hello_binary, &mut paired) {
+                m.failures.push(format!("run {run}: hello-world: {e}"));
+                break;
+            }
+            dynamodb.configure(scenario);
             if let Err(e) = harness.cold_start(&binary, &mut m) {
                 m.failures.push(format!("run {run}: {e}"));
                 break;
@@ -147,7 +192,13 @@ fn main() {
             eprint!(".");
         }
         let instructions = if callgrind {
-            match init_instructions(&binary, &scenario, &runtime, &dynamodb) {
+            match init_instructions(
+                &binary,
+                scenario,
+                &runtime,
+                &dynamodb,
+                options.keep_callgrind.as_deref(),
+            ) {
                 Ok(n) => Some(n),
                 Err(e) => {
                     m.failures.push(format!("callgrind: {e}"));
@@ -169,7 +220,20 @@ fn main() {
             eprintln!("  {f}");
         }
         failed |= !m.failures.is_empty();
-        rows.push(row(&scenario, &binary, &m, instructions));
+        let floor_p50 = percentile(&paired.cold_us, 50.0);
+        rows.push(row(scenario, &binary, &m, instructions, floor_p50));
+        floor.absorb(paired);
+    }
+    if !selected.is_empty() {
+        for f in &floor.failures {
+            eprintln!("hello-world: {f}");
+        }
+        failed |= !floor.failures.is_empty();
+        let p50 = percentile(&floor.cold_us, 50.0);
+        rows.insert(
+            0,
+            row(&hello, &hello_binary, &floor, hello_instructions, p50),
+        );
     }
 
     let report = json!({
@@ -199,9 +263,40 @@ fn main() {
         std::process::exit(1);
     }
     eprintln!(
-        "lambda-bench: {} functions, every invocation checked",
-        rows.len()
+        "lambda-bench: {} functions and the hello-world reference, every invocation checked",
+        selected.len()
     );
+}
+
+/// The release bootstrap of `scenario`'s function; exits if it has not been built.
+fn bootstrap(bin_dir: &Path, scenario: &Scenario) -> PathBuf {
+    let binary = bin_dir.join(scenario.function).join("bootstrap");
+    if !binary.exists() {
+        eprintln!(
+            "{} not found: build first (make bench does; the reference: cargo lambda build --release --bin hello-world)",
+            binary.display()
+        );
+        std::process::exit(2);
+    }
+    binary
+}
+
+fn read_event(root: &Path, scenario: &Scenario) -> String {
+    std::fs::read_to_string(root.join("events").join(format!("{}.json", scenario.event)))
+        .unwrap_or_else(|e| panic!("read event for {}: {e}", scenario.function))
+}
+
+impl Measurements {
+    /// Adds `other`'s samples to these.
+    fn absorb(&mut self, other: Measurements) {
+        self.init_us.extend(other.init_us);
+        self.first_us.extend(other.first_us);
+        self.cold_us.extend(other.cold_us);
+        self.warm_us.extend(other.warm_us);
+        self.warm_cpu_us.extend(other.warm_cpu_us);
+        self.peak_rss_kib.extend(other.peak_rss_kib);
+        self.failures.extend(other.failures);
+    }
 }
 
 /// Environment of a function process, as Lambda sets it (credentials are dummies: the
@@ -293,6 +388,8 @@ impl Harness<'_> {
                     let elapsed = micros(at - handed_out);
                     if invocation == 0 {
                         m.first_us.push(elapsed);
+                        let init = m.init_us.last().copied().unwrap_or(0);
+                        m.cold_us.push(init + elapsed);
                         m.peak_rss_kib.push(peak_rss_kib(child.id()).unwrap_or(0));
                     } else {
                         m.warm_us.push(elapsed);
@@ -320,12 +417,19 @@ fn init_instructions(
     scenario: &Scenario,
     runtime: &RuntimeApi,
     dynamodb: &dynamodb::StandIn,
+    keep_in: Option<&Path>,
 ) -> Result<u64, String> {
-    let out = std::env::temp_dir().join(format!(
-        "callgrind-{}-{}.out",
-        scenario.function,
-        std::process::id()
-    ));
+    let out = match keep_in {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            dir.join(format!("callgrind.{}.out", scenario.function))
+        }
+        None => std::env::temp_dir().join(format!(
+            "callgrind-{}-{}.out",
+            scenario.function,
+            std::process::id()
+        )),
+    };
     let mut command = Command::new("valgrind");
     lambda_env(&mut command, scenario, runtime, dynamodb);
     command
@@ -339,7 +443,9 @@ fn init_instructions(
     runtime.fail_next(false);
     status?;
     let text = std::fs::read_to_string(&out).map_err(|e| format!("read {}: {e}", out.display()))?;
-    let _ = std::fs::remove_file(&out);
+    if keep_in.is_none() {
+        let _ = std::fs::remove_file(&out);
+    }
     text.lines()
         .find_map(|l| {
             l.strip_prefix("summary:")
@@ -410,13 +516,33 @@ fn zip_size(binary: &Path) -> Option<u64> {
     size
 }
 
-fn row(scenario: &Scenario, binary: &Path, m: &Measurements, instructions: Option<u64>) -> Value {
+/// One function's results. `floor_p50` is the reference's cold p50 (µs) over the starts
+/// interleaved with this function's.
+fn row(
+    scenario: &Scenario,
+    binary: &Path,
+    m: &Measurements,
+    instructions: Option<u64>,
+    floor_p50: Option<u64>,
+) -> Value {
     let ms = |v: Option<u64>| v.map(|us| (us as f64 / 1000.0 * 100.0).round() / 100.0);
+    let cold_p50 = percentile(&m.cold_us, 50.0);
+    let vs_hello = match (cold_p50, floor_p50) {
+        (Some(cold), Some(floor)) if floor > 0 => {
+            Some((cold as f64 / floor as f64 * 100.0).round() / 100.0)
+        }
+        _ => None,
+    };
+    let reference = scenario.function == scenarios::hello_world().function;
     json!({
         "function": scenario.function,
+        "reference": reference,
         "ok": m.failures.is_empty(),
         "failures": m.failures,
         "coldStarts": m.init_us.len(),
+        "coldMs": {"p50": ms(cold_p50), "p90": ms(percentile(&m.cold_us, 90.0))},
+        "helloColdMsP50": ms(floor_p50),
+        "vsHello": vs_hello,
         "initMs": {"p50": ms(percentile(&m.init_us, 50.0)), "p90": ms(percentile(&m.init_us, 90.0)), "min": ms(m.init_us.iter().min().copied())},
         "firstInvocationMs": {"p50": ms(percentile(&m.first_us, 50.0)), "p90": ms(percentile(&m.first_us, 90.0))},
         "warmInvocationMs": {"p50": ms(percentile(&m.warm_us, 50.0)), "p90": ms(percentile(&m.warm_us, 90.0))},
@@ -426,13 +552,13 @@ fn row(scenario: &Scenario, binary: &Path, m: &Measurements, instructions: Optio
         "bootstrapBytes": std::fs::metadata(binary).ok().map(|md| md.len()),
         "zipBytes": zip_size(binary),
         "dynamodbRequestsPerInvocation": scenario.expected_requests,
-        "cost": percentile(&m.warm_cpu_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)),
+        "cost": if reference { None } else { percentile(&m.warm_cpu_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)) },
     })
 }
 
 fn markdown_table(rows: &[Value]) -> String {
     let mut out = String::from(
-        "| function | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | warm CPU p50 (ms) | peak RSS (MiB) | init instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| function | cold p50 (ms) | vs hello | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | warm CPU p50 (ms) | peak RSS (MiB) | init instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let num = |v: &Value| match v {
         Value::Null => "-".to_owned(),
@@ -447,13 +573,22 @@ fn markdown_table(rows: &[Value]) -> String {
             .as_u64()
             .map_or("-".to_owned(), |n| format!("{:.2} M", n as f64 / 1e6));
         out.push_str(&format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r["function"].as_str().unwrap_or(""),
+            if r["reference"].as_bool() == Some(true) {
+                " (floor)"
+            } else {
+                ""
+            },
             if r["ok"].as_bool() == Some(true) {
                 ""
             } else {
                 " (FAILED)"
             },
+            num(&r["coldMs"]["p50"]),
+            r["vsHello"]
+                .as_f64()
+                .map_or("-".to_owned(), |v| format!("{v:.2}")),
             num(&r["initMs"]["p50"]),
             num(&r["initMs"]["p90"]),
             num(&r["firstInvocationMs"]["p50"]),

@@ -2,10 +2,15 @@
 //! `GET .../invocation/next` and each posted response reaches the benchmark as a
 //! [`RuntimeEvent`] stamped with the moment it arrived, and the benchmark decides when to
 //! hand out the next event.
+//!
+//! Every connection belongs to the generation in force when it was accepted, and
+//! [`RuntimeApi::drain`] starts a new one before each process: whatever a killed process's
+//! connection still delivers (a late-read `/next`, on a loaded machine) is ignored instead
+//! of being taken for the next process's moves.
 
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,16 +32,19 @@ pub enum RuntimeEvent {
     Error { path: String, body: String },
 }
 
-/// Where the connection waiting on `/next` takes its `(request id, event)` from.
-type PendingEvent = Arc<Mutex<Option<Sender<(String, String)>>>>;
+/// Where the connection waiting on `/next` takes its `(request id, event)` from, with the
+/// generation of that connection.
+type PendingEvent = Arc<Mutex<Option<(u64, Sender<(String, String)>)>>>;
 
 /// The runtime API stand-in.
 pub struct RuntimeApi {
     address: String,
-    events: Mutex<Receiver<RuntimeEvent>>,
+    events: Mutex<Receiver<(u64, RuntimeEvent)>>,
     /// Where the connection waiting on `/next` takes its event from.
     pending: PendingEvent,
     fail_next: Arc<AtomicBool>,
+    /// The current generation of connections (see the module documentation).
+    generation: Arc<AtomicU64>,
 }
 
 impl RuntimeApi {
@@ -47,11 +55,22 @@ impl RuntimeApi {
         let (events_tx, events_rx) = mpsc::channel();
         let pending: PendingEvent = Arc::new(Mutex::new(None));
         let fail_next = Arc::new(AtomicBool::new(false));
-        let (p, f) = (Arc::clone(&pending), Arc::clone(&fail_next));
+        let generation = Arc::new(AtomicU64::new(0));
+        let (p, f, g) = (
+            Arc::clone(&pending),
+            Arc::clone(&fail_next),
+            Arc::clone(&generation),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (events_tx, p, f) = (events_tx.clone(), Arc::clone(&p), Arc::clone(&f));
-                std::thread::spawn(move || serve(stream, events_tx, p, f));
+                let connection = Connection {
+                    generation: g.load(Ordering::SeqCst),
+                    current: Arc::clone(&g),
+                    events: events_tx.clone(),
+                    pending: Arc::clone(&p),
+                    fail_next: Arc::clone(&f),
+                };
+                std::thread::spawn(move || serve(stream, connection));
             }
         });
         Self {
@@ -59,6 +78,7 @@ impl RuntimeApi {
             events: Mutex::new(events_rx),
             pending,
             fail_next,
+            generation,
         }
     }
 
@@ -72,8 +92,11 @@ impl RuntimeApi {
         self.fail_next.store(fail, Ordering::SeqCst);
     }
 
-    /// Forgets events left over from a previous process.
+    /// Forgets events left over from a previous process, and ignores from now on whatever
+    /// its connections still deliver.
     pub fn drain(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         while events.try_recv().is_ok() {}
     }
@@ -81,39 +104,62 @@ impl RuntimeApi {
     /// Waits for the function's next move.
     pub fn next_event(&self, timeout: Duration) -> Result<RuntimeEvent, String> {
         let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        match events.recv_timeout(timeout) {
-            Ok(RuntimeEvent::Error { path, body }) => {
-                Err(format!("function reported an error on {path}: {body}"))
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match events.recv_timeout(left) {
+                Ok((generation, _)) if generation != self.generation.load(Ordering::SeqCst) => {
+                    continue
+                }
+                Ok((_, RuntimeEvent::Error { path, body })) => {
+                    return Err(format!("function reported an error on {path}: {body}"))
+                }
+                Ok((_, event)) => return Ok(event),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!("no request from the function within {timeout:?}"))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err("runtime API stand-in stopped".into())
+                }
             }
-            Ok(event) => Ok(event),
-            Err(RecvTimeoutError::Timeout) => {
-                Err(format!("no request from the function within {timeout:?}"))
-            }
-            Err(RecvTimeoutError::Disconnected) => Err("runtime API stand-in stopped".into()),
         }
     }
 
     /// Hands `event` to the waiting `/next` request as invocation `id`; returns the moment.
     pub fn hand_out(&self, id: &str, event: &str) -> Instant {
-        let sender = self
+        let pending = self
             .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
         let at = Instant::now();
-        if let Some(sender) = sender {
-            let _ = sender.send((id.to_owned(), event.to_owned()));
+        if let Some((generation, sender)) = pending {
+            if generation == self.generation.load(Ordering::SeqCst) {
+                let _ = sender.send((id.to_owned(), event.to_owned()));
+            }
         }
         at
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    events: Sender<RuntimeEvent>,
+/// One accepted connection and what it reports to.
+struct Connection {
+    generation: u64,
+    /// The generation in force now.
+    current: Arc<AtomicU64>,
+    events: Sender<(u64, RuntimeEvent)>,
     pending: PendingEvent,
     fail_next: Arc<AtomicBool>,
-) {
+}
+
+fn serve(stream: TcpStream, connection: Connection) {
+    let Connection {
+        generation,
+        current,
+        events,
+        pending,
+        fail_next,
+    } = connection;
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -132,9 +178,16 @@ fn serve(
                 );
                 continue;
             }
+            if generation != current.load(Ordering::SeqCst) {
+                // A previous process's connection: it must not take the next event.
+                return;
+            }
             let (tx, rx) = mpsc::channel();
-            *pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
-            if events.send(RuntimeEvent::Next(arrived)).is_err() {
+            *pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, tx));
+            if events
+                .send((generation, RuntimeEvent::Next(arrived)))
+                .is_err()
+            {
                 return;
             }
             // Blocks until the benchmark hands out an event (or drops the sender to end).
@@ -168,15 +221,18 @@ fn serve(
                 .to_owned();
             let body = String::from_utf8_lossy(&request.body).into_owned();
             // Report before acknowledging, so this precedes the function's next `/next`.
-            let _ = events.send(RuntimeEvent::Response {
-                at: arrived,
-                id,
-                body,
-            });
+            let _ = events.send((
+                generation,
+                RuntimeEvent::Response {
+                    at: arrived,
+                    id,
+                    body,
+                },
+            ));
             let _ = write_response(&mut writer, 202, &[], b"");
         } else if request.method == "POST" && path.ends_with("/error") {
             let body = String::from_utf8_lossy(&request.body).into_owned();
-            let _ = events.send(RuntimeEvent::Error { path, body });
+            let _ = events.send((generation, RuntimeEvent::Error { path, body }));
             let _ = write_response(&mut writer, 202, &[], b"");
         } else {
             let _ = write_response(&mut writer, 404, &[], b"");

@@ -11,6 +11,8 @@ pub const TENANT_ID: &str = "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f";
 /// One function's benchmark scenario.
 pub struct Scenario {
     pub function: &'static str,
+    /// The event file it is given (`events/<event>.json`).
+    pub event: &'static str,
     /// Status the function must answer with.
     pub status: u16,
     /// DynamoDB operations one invocation must send, in order.
@@ -47,12 +49,23 @@ const fn scenario(
 ) -> Scenario {
     Scenario {
         function,
+        event: function,
         status,
         expected_requests,
         transact_items,
         tenant_plan: "starter",
         tenant_status: "active",
         capacity,
+    }
+}
+
+/// The floor every function is compared with: the `hello-world` reference
+/// (`tests/bench/hello`), a `lambda_http` function that answers 201 without touching
+/// anything, given create-tenant's event.
+pub fn hello_world() -> Scenario {
+    Scenario {
+        event: "create-tenant",
+        ..scenario("hello-world", 201, &[], None, units(0.0, 0.0))
     }
 }
 

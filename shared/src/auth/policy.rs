@@ -1,22 +1,51 @@
 //! Authorization with Cedar. The rules live in one policy file,
-//! `shared/policies/tenants.cedar`, compiled into every function and parsed once per cold
-//! start (during Lambda's init phase, which is observed to run on a full vCPU whatever the
-//! memory size).
-//! Every request is evaluated against it, with the tenant it is about as the resource.
+//! `shared/policies/tenants.cedar`, declared against `shared/policies/tenants.cedarschema`.
+//!
+//! The build (`shared/build.rs`) parses the file, validates it against the schema in strict
+//! mode and compiles it into Rust code that builds each policy's condition directly as a
+//! `cedar_policy_core` expression. So a cold start parses nothing: no policy text, no JSON,
+//! and none of the extension tables `cedar-policy` builds on first use (it runs its parser
+//! over the name of every ipaddr/decimal/datetime function, ~2 M instructions, and its
+//! dependency on `cedar-policy-core` always enables those extensions). Requests are
+//! evaluated with Cedar's own evaluator, without extensions (the policies use none: the
+//! build refuses extension calls), and combined as Cedar's authorizer does: a satisfied
+//! `forbid` denies, else a satisfied `permit` allows, else deny; a policy that fails to
+//! evaluate is skipped. The tests check the result against `cedar-policy`'s `Authorizer`
+//! on the policy text, for every action and combination of facts.
+//! Every request is evaluated with the tenant it is about as the resource.
 
-use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
-use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName,
-    EntityUid, PolicySet, Request, RestrictedExpression,
+use cedar_policy_core::ast::{
+    BinaryOp, Context, Effect, Eid, Entity, EntityType, EntityUID, Expr, PartialValue, Policy,
+    PolicyID, Request, RequestSchemaAllPass, UnaryOp, Value, Var,
 };
+use cedar_policy_core::entities::{Entities, NoEntitiesSchema, TCComputation};
+use cedar_policy_core::evaluator::Evaluator;
+use cedar_policy_core::extensions::Extensions;
+use cedar_policy_core::FromNormalizedStr;
+use smol_str::SmolStr;
 
 use super::credentials::Caller;
 use crate::domain::roles::Roles;
 
-/// The policy file.
+/// The policy file, as humans edit it (the tests and the build read it; the functions
+/// carry its compiled form).
 pub const POLICY_TEXT: &str = include_str!("../../policies/tenants.cedar");
+
+/// The schema the policies are validated against (by the build and the tests; nothing
+/// needs it at run time).
+pub const SCHEMA_TEXT: &str = include_str!("../../policies/tenants.cedarschema");
+
+/// The policies compiled by `shared/build.rs`: `ENTITY_TYPES` and `policies(&Builder)`.
+mod compiled {
+    use super::{BinaryOp, Builder, Compiled, Effect, Expr, SmolStr, UnaryOp, Var};
+    include!(concat!(env!("OUT_DIR"), "/tenants_policies.rs"));
+}
+
+/// The entity types requests are built with.
+const REQUEST_TYPES: [&str; 6] = ["User", "ApiKey", "Tenant", "Platform", "Action", "Role"];
 
 /// Everything the API asks permission for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,62 +118,115 @@ pub struct Decision {
     pub notices: Vec<String>,
 }
 
-/// The parsed policy set and what is needed to evaluate it.
+/// One policy, ready to evaluate.
+struct Compiled {
+    /// Cedar's id for it (`policy0`, ...), in file order.
+    id: &'static str,
+    /// Its `@id`.
+    name: &'static str,
+    effect: Effect,
+    policy: Policy,
+}
+
+/// Builds what the generated code asks for: entity types (made once each) and policies.
+struct Builder {
+    types: Vec<(&'static str, EntityType)>,
+}
+
+impl Builder {
+    fn new<'a>(names: impl IntoIterator<Item = &'a &'static str>) -> Result<Self, String> {
+        let mut types: Vec<(&'static str, EntityType)> = Vec::new();
+        for &name in names {
+            if types.iter().all(|(n, _)| *n != name) {
+                let ty = EntityType::from_normalized_str(name).map_err(|e| e.to_string())?;
+                types.push((name, ty));
+            }
+        }
+        Ok(Self { types })
+    }
+
+    fn entity_type(&self, name: &str) -> Result<EntityType, String> {
+        self.types
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, ty)| ty.clone())
+            .ok_or_else(|| format!("unknown entity type {name}"))
+    }
+
+    fn uid(&self, ty: &str, id: &str) -> Result<EntityUID, String> {
+        Ok(EntityUID::from_components(
+            self.entity_type(ty)?,
+            Eid::new(id),
+            None,
+        ))
+    }
+
+    fn policy(
+        &self,
+        id: &'static str,
+        name: &'static str,
+        effect: Effect,
+        condition: Expr,
+    ) -> Compiled {
+        Compiled {
+            id,
+            name,
+            effect,
+            policy: Policy::from_when_clause(effect, condition, PolicyID::from_string(id), None),
+        }
+    }
+}
+
+/// The policies and what is needed to evaluate them.
 pub struct Policies {
-    set: PolicySet,
-    authorizer: Authorizer,
-    names: HashMap<String, String>,
-    user: EntityTypeName,
-    api_key: EntityTypeName,
-    tenant: EntityTypeName,
-    platform: EntityTypeName,
-    action: EntityTypeName,
+    policies: Vec<Compiled>,
+    types: Builder,
 }
 
 impl std::fmt::Debug for Policies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Policies")
-            .field("policies", &self.names.len())
+            .field("policies", &self.policies.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Policies {
-    /// Parses the policy file. Every policy must carry a unique `@id`, so that a 403 can
-    /// name the rule that caused it.
+    /// Builds the compiled policies (the build has parsed and validated them, and checked
+    /// that every policy has a unique `@id`). An error here is a bug the tests catch; it is
+    /// reported as an init error all the same.
     pub fn load() -> Result<Self, String> {
-        Self::parse(POLICY_TEXT)
+        let types = Builder::new(compiled::ENTITY_TYPES.iter().chain(&REQUEST_TYPES))?;
+        let policies = compiled::policies(&types)?;
+        Ok(Self { policies, types })
     }
 
-    /// Parses `text` as the policy set.
+    /// Parses `text` as the policy set, into the same form (tests and tools; functions use
+    /// [`Policies::load`]). Every policy must carry a unique `@id`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let set = PolicySet::from_str(text).map_err(|e| format!("{e:?}"))?;
-        let mut names = HashMap::new();
-        for policy in set.policies() {
+        use cedar_policy_core::ast::AnyId;
+        let set = cedar_policy_core::parser::parse_policyset(text).map_err(|e| format!("{e:?}"))?;
+        let id_key = AnyId::from_normalized_str("id").map_err(|e| e.to_string())?;
+        let types = Builder::new(&REQUEST_TYPES)?;
+        let mut policies: Vec<Compiled> = Vec::new();
+        for policy in set.static_policies() {
             let name = policy
-                .annotation("id")
+                .annotation(&id_key)
                 .ok_or_else(|| format!("policy {} has no @id", policy.id()))?;
-            if names.values().any(|n| n == name) {
-                return Err(format!("two policies are named @id(\"{name}\")"));
+            if policies.iter().any(|p| p.name == name.val.as_str()) {
+                return Err(format!("two policies are named @id(\"{}\")", name.val));
             }
-            names.insert(policy.id().to_string(), name.to_owned());
+            // Leaked: this is for tests and tools, which parse a handful of small files.
+            let id: &'static str = String::leak(policy.id().to_string());
+            let name: &'static str = String::leak(name.val.to_string());
+            policies.push(types.policy(id, name, policy.effect(), policy.condition()));
         }
-        let type_name = |name: &str| EntityTypeName::from_str(name).map_err(|e| e.to_string());
-        Ok(Self {
-            set,
-            authorizer: Authorizer::new(),
-            names,
-            user: type_name("User")?,
-            api_key: type_name("ApiKey")?,
-            tenant: type_name("Tenant")?,
-            platform: type_name("Platform")?,
-            action: type_name("Action")?,
-        })
+        Ok(Self { policies, types })
     }
 
     /// The `@id` of every policy.
     pub fn names(&self) -> Vec<&str> {
-        self.names.values().map(String::as_str).collect()
+        self.policies.iter().map(|p| p.name).collect()
     }
 
     /// Evaluates `action` for `facts`. Anything Cedar cannot evaluate is a denial.
@@ -162,88 +244,120 @@ impl Policies {
     }
 
     fn evaluate(&self, action: Action, facts: &Facts<'_>) -> Result<Decision, String> {
-        let uid = |kind: &EntityTypeName, id: &str| {
-            EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
-        };
-        let principal_type = match facts.caller.entity_type() {
-            "ApiKey" => &self.api_key,
-            _ => &self.user,
-        };
-        let principal = uid(principal_type, &facts.caller.id);
-        let action_uid = uid(&self.action, action.name());
+        let none = Extensions::none();
+        let uid = |ty: &str, id: &str| self.types.uid(ty, id);
+        let principal = uid(facts.caller.entity_type(), &facts.caller.id)?;
+        let action_uid = uid("Action", action.name())?;
         let mut entities = Vec::new();
         let resource = match facts.resource {
-            Resource::Platform => uid(&self.platform, "tenants"),
+            Resource::Platform => uid("Platform", "tenants")?,
             Resource::Tenant { id, status } => {
-                let resource = uid(&self.tenant, id);
-                let attrs = HashMap::from([(
-                    "status".to_owned(),
-                    RestrictedExpression::new_string(status.to_owned()),
-                )]);
-                entities.push(
-                    Entity::new(resource.clone(), attrs, HashSet::new())
-                        .map_err(|e| e.to_string())?,
-                );
+                let resource = uid("Tenant", id)?;
+                // Values, not restricted expressions: nothing to evaluate.
+                let status = PartialValue::from(Value::from(status));
+                entities.push(Entity::new_with_attr_partial_value(
+                    resource.clone(),
+                    [(SmolStr::new_static("status"), status)],
+                    HashSet::new(),
+                    HashSet::new(),
+                    [],
+                ));
                 resource
             }
         };
-        let strings = |roles: &Roles| {
-            RestrictedExpression::new_set(
-                roles
-                    .iter()
-                    .map(|r| RestrictedExpression::new_string(r.as_str().to_owned())),
-            )
+        let role_set = |roles: &Roles| -> Result<Value, String> {
+            let mut items = Vec::with_capacity(roles.len());
+            for role in roles {
+                items.push(Value::from(uid("Role", role.as_str())?));
+            }
+            Ok(Value::set(items, None))
         };
-        let context = Context::from_pairs([
+        let context = Context::Value(Arc::new(BTreeMap::from([
             (
-                "platformRoles".to_owned(),
-                strings(&facts.caller.platform_roles),
-            ),
-            ("tenantRoles".to_owned(), strings(facts.tenant_roles)),
-            (
-                "hasTenantRoles".to_owned(),
-                RestrictedExpression::new_bool(facts.has_tenant_roles),
+                SmolStr::new_static("platformRoles"),
+                role_set(&facts.caller.platform_roles)?,
             ),
             (
-                "credentialTenantStatus".to_owned(),
-                RestrictedExpression::new_string(facts.credential_tenant_status.to_owned()),
+                SmolStr::new_static("tenantRoles"),
+                role_set(facts.tenant_roles)?,
             ),
             (
-                "tenantHeaderMismatch".to_owned(),
-                RestrictedExpression::new_bool(facts.tenant_header_mismatch),
+                SmolStr::new_static("hasTenantRoles"),
+                Value::from(facts.has_tenant_roles),
             ),
-        ])
+            (
+                SmolStr::new_static("credentialTenantStatus"),
+                Value::from(facts.credential_tenant_status),
+            ),
+            (
+                SmolStr::new_static("tenantHeaderMismatch"),
+                Value::from(facts.tenant_header_mismatch),
+            ),
+        ])));
+        let request = Request::new(
+            (principal, None),
+            (action_uid, None),
+            (resource, None),
+            context,
+            None::<&RequestSchemaAllPass>,
+            none,
+        )
         .map_err(|e| e.to_string())?;
-        let request = Request::new(principal, action_uid, resource, context, None)
-            .map_err(|e| e.to_string())?;
-        let entities = Entities::from_entities(entities, None).map_err(|e| e.to_string())?;
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.set, &entities);
-        for error in response.diagnostics().errors() {
-            tracing::warn!(error = %error, "a policy failed to evaluate");
+        let entities = Entities::from_entities(
+            entities,
+            None::<&NoEntitiesSchema>,
+            TCComputation::AssumeAlreadyComputed,
+            none,
+        )
+        .map_err(|e| e.to_string())?;
+        let evaluator = Evaluator::new(request, &entities, none);
+
+        // Cedar's rule: any satisfied forbid denies (and names the forbids), else any
+        // satisfied permit allows (and names the permits), else deny with no reason.
+        let mut permits = Vec::new();
+        let mut forbids = Vec::new();
+        for compiled in &self.policies {
+            match evaluator.evaluate(&compiled.policy) {
+                Ok(true) => match compiled.effect {
+                    Effect::Permit => permits.push(compiled.name.to_owned()),
+                    Effect::Forbid => forbids.push(compiled.name.to_owned()),
+                },
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(policy = compiled.name, id = compiled.id, error = %error, "a policy failed to evaluate");
+                }
+            }
         }
-        let mut notices: Vec<String> = response
-            .diagnostics()
-            .reason()
-            .map(|id| {
-                self.names
-                    .get(&id.to_string())
-                    .cloned()
-                    .unwrap_or_else(|| id.to_string())
-            })
-            .collect();
+        let allowed = forbids.is_empty() && !permits.is_empty();
+        let mut notices = if forbids.is_empty() { permits } else { forbids };
         notices.sort();
-        Ok(Decision {
-            allowed: response.decision() == CedarDecision::Allow,
-            notices,
-        })
+        Ok(Decision { allowed, notices })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::str::FromStr;
+
     use super::*;
+    use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
+
+    const ALL_ACTIONS: [Action; 13] = [
+        Action::CreateTenant,
+        Action::ListTenants,
+        Action::ReadTenant,
+        Action::UpdateTenant,
+        Action::ChangePlan,
+        Action::SuspendTenant,
+        Action::ActivateTenant,
+        Action::DeleteTenant,
+        Action::ReadStats,
+        Action::ListAdmins,
+        Action::GrantAdmin,
+        Action::RevokeAdmin,
+        Action::ManageApiKeys,
+    ];
     use crate::auth::credentials::CallerKind;
     use crate::domain::roles::Role;
 
@@ -280,6 +394,275 @@ mod tests {
         let policies = Policies::load().unwrap();
         assert!(policies.names().contains(&"platform-admin-full-access"));
         assert_eq!(policies.names().len(), 10);
+    }
+
+    #[test]
+    fn the_compiled_policies_are_the_policy_file() {
+        let compiled = Policies::load().unwrap();
+        let parsed = Policies::parse(POLICY_TEXT).unwrap();
+        assert_eq!(compiled.policies.len(), parsed.policies.len());
+        for (c, p) in compiled.policies.iter().zip(&parsed.policies) {
+            assert_eq!((c.id, c.name, c.effect), (p.id, p.name, p.effect));
+            assert_eq!(c.policy.condition(), p.policy.condition(), "{}", c.name);
+        }
+    }
+
+    /// Every action, for every combination of the facts policies look at, decided by the
+    /// compiled policies and by `cedar-policy`'s `Authorizer` over the policy text: the
+    /// same decision, naming the same policies.
+    #[test]
+    fn the_compiled_policies_decide_like_cedar_policy() {
+        use cedar_policy as cp;
+        let compiled = Policies::load().unwrap();
+        let set = cp::PolicySet::from_str(POLICY_TEXT).unwrap();
+        let names: HashMap<String, String> = set
+            .policies()
+            .map(|p| (p.id().to_string(), p.annotation("id").unwrap().to_owned()))
+            .collect();
+        let authorizer = cp::Authorizer::new();
+        let role_sets: Vec<Roles> = (0..8u8)
+            .map(|bits| {
+                Role::ALL
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| bits & (1 << i) != 0)
+                    .map(|(_, r)| r)
+                    .collect()
+            })
+            .collect();
+        let uid = |ty: &str, id: &str| {
+            cp::EntityUid::from_type_name_and_id(
+                cp::EntityTypeName::from_str(ty).unwrap(),
+                cp::EntityId::new(id),
+            )
+        };
+        let roles_expr = |roles: &Roles| {
+            cp::RestrictedExpression::new_set(
+                roles
+                    .iter()
+                    .map(|r| cp::RestrictedExpression::new_entity_uid(uid("Role", r.as_str()))),
+            )
+        };
+        let mut checked = 0;
+        for action in ALL_ACTIONS {
+            for kind in [CallerKind::User, CallerKind::ApiKey] {
+                for platform in &role_sets {
+                    let caller = Caller {
+                        kind,
+                        id: "caller".into(),
+                        platform_roles: platform.clone(),
+                        bound_tenant: None,
+                        bound_roles: Roles::new(),
+                    };
+                    for tenant_roles in &role_sets {
+                        for resource in [
+                            Resource::Platform,
+                            Resource::Tenant {
+                                id: "t1",
+                                status: "active",
+                            },
+                            Resource::Tenant {
+                                id: "t1",
+                                status: "suspended",
+                            },
+                        ] {
+                            for has_tenant_roles in [false, true] {
+                                for credential_tenant_status in ["none", "suspended"] {
+                                    for tenant_header_mismatch in [false, true] {
+                                        let facts = Facts {
+                                            caller: &caller,
+                                            resource,
+                                            tenant_roles,
+                                            has_tenant_roles,
+                                            credential_tenant_status,
+                                            tenant_header_mismatch,
+                                        };
+                                        let ours = compiled.decide(action, &facts);
+
+                                        let mut entities = Vec::new();
+                                        let resource_uid = match resource {
+                                            Resource::Platform => uid("Platform", "tenants"),
+                                            Resource::Tenant { id, status } => {
+                                                let r = uid("Tenant", id);
+                                                entities.push(
+                                                    cp::Entity::new(
+                                                        r.clone(),
+                                                        HashMap::from([(
+                                                            "status".to_owned(),
+                                                            cp::RestrictedExpression::new_string(
+                                                                status.to_owned(),
+                                                            ),
+                                                        )]),
+                                                        HashSet::new(),
+                                                    )
+                                                    .unwrap(),
+                                                );
+                                                r
+                                            }
+                                        };
+                                        let context = cp::Context::from_pairs([
+                                            ("platformRoles".to_owned(), roles_expr(platform)),
+                                            ("tenantRoles".to_owned(), roles_expr(tenant_roles)),
+                                            (
+                                                "hasTenantRoles".to_owned(),
+                                                cp::RestrictedExpression::new_bool(
+                                                    has_tenant_roles,
+                                                ),
+                                            ),
+                                            (
+                                                "credentialTenantStatus".to_owned(),
+                                                cp::RestrictedExpression::new_string(
+                                                    credential_tenant_status.to_owned(),
+                                                ),
+                                            ),
+                                            (
+                                                "tenantHeaderMismatch".to_owned(),
+                                                cp::RestrictedExpression::new_bool(
+                                                    tenant_header_mismatch,
+                                                ),
+                                            ),
+                                        ])
+                                        .unwrap();
+                                        let request = cp::Request::new(
+                                            uid(caller.entity_type(), "caller"),
+                                            uid("Action", action.name()),
+                                            resource_uid,
+                                            context,
+                                            None,
+                                        )
+                                        .unwrap();
+                                        let entities =
+                                            cp::Entities::from_entities(entities, None).unwrap();
+                                        let response =
+                                            authorizer.is_authorized(&request, &set, &entities);
+                                        assert_eq!(response.diagnostics().errors().count(), 0);
+                                        let mut reasons: Vec<String> = response
+                                            .diagnostics()
+                                            .reason()
+                                            .map(|id| names[&id.to_string()].clone())
+                                            .collect();
+                                        reasons.sort();
+                                        let theirs = Decision {
+                                            allowed: response.decision() == cp::Decision::Allow,
+                                            notices: reasons,
+                                        };
+                                        assert_eq!(ours, theirs, "{action:?} {facts:?}");
+                                        checked += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 13 * 2 * 8 * 8 * 3 * 2 * 2 * 2);
+    }
+
+    /// Strict validation of `text` against the schema: the error messages, empty if valid.
+    fn validate(text: &str) -> Vec<String> {
+        let (schema, warnings) = Schema::from_cedarschema_str(SCHEMA_TEXT).unwrap();
+        assert_eq!(warnings.count(), 0);
+        let set = PolicySet::from_str(text).unwrap();
+        let result = Validator::new(schema).validate(&set, ValidationMode::Strict);
+        result
+            .validation_errors()
+            .map(|e| e.to_string())
+            .chain(result.validation_warnings().map(|w| w.to_string()))
+            .collect()
+    }
+
+    /// `POLICY_TEXT` with the first occurrence of `from` outside comments replaced by
+    /// `to`.
+    fn mutated(from: &str, to: &str) -> String {
+        let mut done = false;
+        let lines: Vec<String> = POLICY_TEXT
+            .lines()
+            .map(|line| {
+                if !done && !line.trim_start().starts_with("//") && line.contains(from) {
+                    done = true;
+                    line.replacen(from, to, 1)
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect();
+        assert!(done, "{from} is not in a policy");
+        lines.join("\n")
+    }
+
+    #[test]
+    fn the_policies_validate_against_the_schema_in_strict_mode() {
+        assert_eq!(validate(POLICY_TEXT), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_misspelled_attribute_fails_validation() {
+        let errors = validate(&mutated("resource.status", "resource.state"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("state"), "{errors:?}");
+        let errors = validate(&mutated("context.tenantRoles", "context.tenantRole"));
+        assert!(!errors.is_empty());
+    }
+
+    #[test]
+    fn a_misspelled_action_fails_validation() {
+        let errors = validate(&mutated(
+            r#"Action::"ReadTenant""#,
+            r#"Action::"ReadTenants""#,
+        ));
+        assert!(!errors.is_empty());
+        assert!(
+            errors.iter().any(|e| e.contains("ReadTenants")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelled_role_fails_validation() {
+        let errors = validate(&mutated(
+            r#"Role::"tenant_admin""#,
+            r#"Role::"tenant_admn""#,
+        ));
+        assert!(!errors.is_empty());
+        assert!(
+            errors.iter().any(|e| e.contains("tenant_admn")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_wrongly_typed_comparison_fails_validation() {
+        // A role compared as a string would silently never match without the schema.
+        let errors = validate(&mutated(
+            r#"context.platformRoles.contains(Role::"platform_admin")"#,
+            r#"context.platformRoles.contains("platform_admin")"#,
+        ));
+        assert!(!errors.is_empty());
+        let errors = validate(&mutated("resource is Tenant", "resource is Tenants"));
+        assert!(!errors.is_empty());
+    }
+
+    #[test]
+    fn every_action_and_role_of_the_api_is_in_the_schema() {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for action in ALL_ACTIONS {
+            let _ = writeln!(
+                text,
+                r#"permit (principal, action == Action::"{}", resource);"#,
+                action.name()
+            );
+        }
+        for role in Role::ALL {
+            let _ = writeln!(
+                text,
+                r#"permit (principal, action, resource) when {{ context.platformRoles.contains(Role::"{}") }};"#,
+                role.as_str()
+            );
+        }
+        assert_eq!(validate(&text), Vec::<String>::new());
+        assert!(!validate(r#"permit (principal, action == Action::"Nope", resource);"#).is_empty());
     }
 
     #[test]
