@@ -82,15 +82,25 @@ if ! have_image "$LOCALDB_IMAGE"; then
   echo "installing python3 and moto[server]==$moto_version into the local DynamoDB image" >&2
   cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
   mount -t proc proc "$rootfs/proc" 2>/dev/null || true
+  # pip inside the chroot trusts what this machine trusts (its CA bundle, e.g. a proxy's
+  # CA) and uses its index settings, if any; both are removed before the import.
+  host_ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
+  pip_env=(PIP_DISABLE_PIP_VERSION_CHECK=1)
+  if [ -f "$host_ca" ]; then
+    cp "$host_ca" "$rootfs/tmp/host-ca.crt"
+    pip_env+=(PIP_CERT=/tmp/host-ca.crt)
+  fi
+  [ -n "${PIP_INDEX_URL:-}" ] && pip_env+=("PIP_INDEX_URL=$PIP_INDEX_URL")
   in_root() { chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
   {
     in_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -qq --no-install-recommends python3-venv
+    in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv
     in_root apt-get clean
     in_root python3 -m venv /opt/localdb
-    in_root /opt/localdb/bin/pip install --quiet --disable-pip-version-check --no-cache-dir "moto[server]==$moto_version"
+    in_root "${pip_env[@]}" /opt/localdb/bin/pip install --quiet --no-cache-dir "moto[server]==$moto_version"
   } >"$work/localdb.log" 2>&1 || { tail -n 30 "$work/localdb.log" >&2; exit 1; }
   umount "$rootfs/proc" 2>/dev/null || true
+  rm -f "$rootfs/tmp/host-ca.crt"
   : >"$rootfs/etc/resolv.conf"
   rm -rf "$rootfs/var/lib/apt/lists/"*
   import_rootfs "$LOCALDB_IMAGE" \
