@@ -8,7 +8,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum tests/support/requirements.txt | cut -c1-12)
-SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
+SAM   := SAM_CLI_TELEMETRY=0 SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 CHECKOV_VENV  := .venv-checkov
@@ -22,7 +22,7 @@ SAM_BUILD_PROFILE ?= release
 QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
 .PHONY: setup local token api-key test lint unit events sam-validate checkov sam-build \
-  sam-local-test bench bench-check clean
+  sam-local-test sam-local bench bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -93,6 +93,10 @@ sam-build: setup
 # packages when missing): a tenant's life through SAM's gateway (README: Local gateway).
 sam-local-test: sam-build
 	tests/support/sam-local-test.sh
+
+# The same setup, serving the built API on http://127.0.0.1:3000 until Ctrl-C.
+sam-local: setup
+	tests/support/sam-local-test.sh --serve 3000
 
 # Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
 bench: setup

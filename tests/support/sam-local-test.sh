@@ -16,9 +16,19 @@
 #
 # Containers and the network are removed on exit. Without a reachable Docker engine it
 # skips with a message, except on CI (CI set), where that is a failure.
+#
+#   sam-local-test.sh --serve [PORT]   steps 1-3 only, on 127.0.0.1:PORT (default 3000),
+#                                      until Ctrl-C (make sam-local)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0
+serve=
+if [ "${1:-}" = "--serve" ]; then
+  serve=1
+  serve_port=${2:-3000}
+fi
+# SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS: expand the template's Fn::ForEach (samconfig.toml says so
+# too, but SAM reads samconfig.toml beside the template it is given, here .aws-sam/build).
+export PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1
 
 if ! docker info >/dev/null 2>&1; then
   if [ -n "${CI:-}" ]; then
@@ -52,6 +62,7 @@ cleanup() {
     kill "$sam_pid" 2>/dev/null
     wait "$sam_pid" 2>/dev/null
   fi
+  jobs -p | xargs -r kill 2>/dev/null
   # SAM's function containers on our network, then ours.
   docker ps -aq --filter "network=$network" --filter label=sam.cli.container.type=lambda | xargs -r docker rm -f >/dev/null
   docker rm -f "$db" >/dev/null 2>&1
@@ -93,7 +104,7 @@ cat >"$work/env.json" <<JSON
 }
 JSON
 
-api_port=$(free_port)
+if [ -n "$serve" ]; then api_port=$serve_port; else api_port=$(free_port); fi
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
   sam local start-api --template .aws-sam/build/template.yaml \
   --skip-pull-image --docker-network "$network" --warm-containers LAZY \
@@ -111,6 +122,16 @@ done
 cargo build --quiet -p tenant-shared --bin tenantctl
 tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
 token=$(JWT_ISSUER=$issuer JWT_AUDIENCE=$audience JWT_HS256_SECRET=$hs256_secret TABLE_NAME=tenants "$tenantctl" token)
+
+if [ -n "$serve" ]; then
+  echo "sam local start-api: http://127.0.0.1:$api_port/v1/tenants (functions start on first request)"
+  echo "DynamoDB (moto container $db): http://127.0.0.1:$db_host_port (table: tenants)"
+  echo "export TOKEN=$token"
+  echo "Ctrl-C stops SAM and removes the containers and the network."
+  tail -f "$work/sam.log" &
+  wait "$sam_pid"
+  exit 0
+fi
 
 failures=0
 checks=0
