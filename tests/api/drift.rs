@@ -138,7 +138,9 @@ fn every_function_has_its_log_group_and_alarms() {
     assert_eq!(binaries, expected);
     for function in functions {
         let id = function["logicalId"].as_str().unwrap();
-        let stem = id.strip_suffix("Function").expect("logical ids end in Function");
+        let stem = id
+            .strip_suffix("Function")
+            .expect("logical ids end in Function");
         assert_eq!(
             function["logGroup"],
             json!(format!("{stem}LogGroup")),
