@@ -4,6 +4,7 @@
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
 #      make sam-local-test  the built API under `sam local start-api` (Docker; README: Local gateway)
 #      make -s token a platform-admin bearer token for the local API
+#      make openapi  regenerate openapi.json from the code
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -21,8 +22,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checko
 SAM_BUILD_PROFILE ?= release
 QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
-.PHONY: setup local token api-key test lint unit events sam-validate checkov sam-build \
-  sam-local-test sam-local bench bench-check clean
+.PHONY: contract openapi setup local token api-key test lint unit events sam-validate checkov \
+  sam-build sam-local-test sam-local bench bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -52,6 +53,14 @@ token:
 # An API key in the local table (make local must be running): `make -s api-key`.
 api-key:
 	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- create-api-key $(KEY_ARGS)
+
+# openapi.json is generated from the route table and the types (a test fails when stale).
+openapi:
+	cargo run --quiet -p tenant-shared --bin tenantctl -- openapi > openapi.json
+
+# schemathesis against the live local API (README: Tests, "The contract, from outside").
+contract: setup
+	tests/support/contract.sh
 
 test: SAM_BUILD_PROFILE = quick
 test: setup lint unit events sam-validate checkov sam-build bench-check sam-local-test

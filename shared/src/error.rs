@@ -101,9 +101,16 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(field, reason)])
     }
 
-    /// An internal error carrying `err`'s full description for the logs.
-    pub fn internal(err: impl std::fmt::Debug) -> Self {
-        Self::Internal(format!("{err:?}"))
+    /// An internal error: what was being done when `err` happened, and `err`'s full
+    /// description, for the logs (the client only ever sees `internal_error`).
+    pub fn internal(doing: &str, err: impl std::fmt::Debug) -> Self {
+        Self::Internal(format!("while {doing}: {err:?}"))
+    }
+
+    /// The one answer for a tenant that does not exist, or that the caller may not know
+    /// exists: hidden and missing tenants must read word for word the same.
+    pub fn tenant_not_found(id: &str) -> Self {
+        Self::NotFound(format!("no tenant with id '{id}'"))
     }
 
     /// The HTTP status this error maps to.
@@ -191,5 +198,42 @@ impl ApiError {
             Self::LastAdmin(user) => json!({ "userId": user }),
             _ => json!({}),
         }
+    }
+}
+
+/// Turns any failure into an internal error that says what was being done.
+pub trait Context<T> {
+    /// `Err(e)` becomes [`ApiError::internal`]`(doing, e)`.
+    fn context(self, doing: &str) -> Result<T, ApiError>;
+}
+
+impl<T, E: std::fmt::Debug> Context<T> for Result<T, E> {
+    fn context(self, doing: &str) -> Result<T, ApiError> {
+        self.map_err(|err| ApiError::internal(doing, err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_say_what_was_being_done_but_never_to_the_client() {
+        let err = Err::<(), _>("disk on fire")
+            .context("writing the tenant")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "internal error: while writing the tenant: \"disk on fire\""
+        );
+        assert_eq!(err.public_message(), "an internal error occurred");
+    }
+
+    #[test]
+    fn a_missing_tenant_reads_the_same_wherever_it_is_reported() {
+        assert_eq!(
+            ApiError::tenant_not_found("tenant_x").public_message(),
+            "no tenant with id 'tenant_x'"
+        );
     }
 }

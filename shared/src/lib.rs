@@ -1,31 +1,24 @@
-//! Everything the tenant API functions share: the tenant model and its validation, the
-//! single-table DynamoDB store, the HTTP mapping (one error envelope for every failure) and
-//! the per-endpoint handlers that each `functions/<name>` binary calls.
+//! Everything the tenant API functions share, in layers whose folders are the
+//! architecture (each depends only on those listed before it; `tests/api/architecture.rs`
+//! checks it):
 //!
-//! A function's `main.rs` builds an [`App`] once per cold start and hands every request to
-//! the one handler in [`handlers`] that serves its route.
+//! - [`error`]: the one error type.
+//! - [`domain`]: what a tenant, an admin and an API key are, and their rules. No AWS.
+//! - [`store`]: the only code that knows DynamoDB keys and items; assembles transactions.
+//! - [`auth`]: who is calling and what the Cedar policies allow; decides on facts.
+//! - [`runtime`]: configuration, the AWS client, logging, and the per-cold-start [`App`].
+//! - [`service`]: the use cases, shared by the handlers and `tenantctl`.
+//! - [`http`]: reading requests, replies, the one error mapping, the route table.
+//! - [`handlers`]: thin per-endpoint entry points that each `functions/<name>` calls.
 
-pub mod app;
 pub mod auth;
-pub mod aws;
-pub mod clock;
-pub mod config;
-pub mod cursor;
+pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
-pub mod keys;
-pub mod listing;
-pub mod logging;
-pub mod model;
-pub mod patch;
-pub mod plans;
-pub mod routes;
-pub mod stats;
+pub mod runtime;
+pub mod service;
 pub mod store;
-pub mod table;
-pub mod validation;
 
-pub use app::App;
-pub use config::Config;
 pub use error::ApiError;
+pub use runtime::{logging, App, Config};

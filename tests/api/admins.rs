@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{spawn_app, TestApp, TestRequest};
 use serde_json::json;
-use tenant_shared::auth::roles::Role;
+use tenant_shared::domain::Role;
 
 async fn item_exists(app: &TestApp, pk: &str, sk: &str) -> bool {
     app.client

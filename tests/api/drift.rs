@@ -7,8 +7,8 @@ use std::process::Command;
 
 use integration_tests::{python, workspace_root};
 use serde_json::{json, Value};
-use tenant_shared::routes::{FALLBACK_FUNCTION, ROUTES};
-use tenant_shared::table::{INDEXES, PRIMARY_KEY};
+use tenant_shared::http::routes::{FALLBACK_FUNCTION, ROUTES};
+use tenant_shared::store::table::{INDEXES, PRIMARY_KEY};
 
 fn describe() -> Value {
     let output = Command::new(python())

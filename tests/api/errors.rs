@@ -168,14 +168,16 @@ async fn a_storage_failure_is_a_500_that_leaks_nothing() {
 async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
     let mut app = spawn_app().await;
     // Nothing listens on port 9 of loopback: every connection is refused.
-    let client = tenant_shared::aws::dynamodb_client(&tenant_shared::aws::ClientSettings {
-        region: "us-east-1".to_owned(),
-        endpoint: Some("http://127.0.0.1:9".to_owned()),
-        credentials: Some(aws_sdk_dynamodb::config::Credentials::new(
-            "t", "t", None, None, "t",
-        )),
-        native_roots: false,
-    });
+    let client = tenant_shared::runtime::aws::dynamodb_client(
+        &tenant_shared::runtime::aws::ClientSettings {
+            region: "us-east-1".to_owned(),
+            endpoint: Some("http://127.0.0.1:9".to_owned()),
+            credentials: Some(aws_sdk_dynamodb::config::Credentials::new(
+                "t", "t", None, None, "t",
+            )),
+            native_roots: false,
+        },
+    );
     app.app = tenant_shared::App::with_client(app.app.config.clone(), client).unwrap();
     let response = app.get("/v1/tenants/stats").await;
     assert_envelope(&response, 503, "service_unavailable");
@@ -207,4 +209,45 @@ async fn the_body_limit_is_exactly_64_kib() {
         ))
         .await;
     assert_envelope(&over, 413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn an_x_tenant_id_that_is_not_a_tenant_id_is_400_not_ignored() {
+    let app = spawn_app().await;
+    for path in ["/v1/tenants/stats", "/v1/api-keys", "/v1/tenants"] {
+        let response = app
+            .send(TestRequest::new("GET", path).header("x-tenant-id", "acme"))
+            .await;
+        assert_envelope(&response, 400, "validation_error");
+        assert_eq!(
+            response.body["details"]["fields"][0]["field"],
+            "X-Tenant-ID"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_suspension_reason_is_given_once_and_never_empty() {
+    let app = spawn_app().await;
+    let tenant = app
+        .create_tenant(&json!({"name": "Acme", "slug": "acme-reason"}))
+        .await;
+    let path = format!("/v1/tenants/{}/suspend", tenant["id"].as_str().unwrap());
+    let both = app
+        .send(
+            TestRequest::new("POST", &path)
+                .query("reason", "late")
+                .json(&json!({"reason": "unpaid"})),
+        )
+        .await;
+    assert_envelope(&both, 400, "validation_error");
+    let empty = app
+        .send(TestRequest::new("POST", &path).query("reason", ""))
+        .await;
+    assert_envelope(&empty, 400, "validation_error");
+    let ok = app
+        .send(TestRequest::new("POST", &path).query("reason", "unpaid"))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["suspendedReason"], "unpaid");
 }

@@ -2,8 +2,10 @@
 
 mod admins;
 mod api_keys;
+mod architecture;
 mod auth;
 mod concurrency;
+mod contract;
 mod create;
 mod drift;
 mod errors;

@@ -4,8 +4,8 @@
 
 use integration_tests::{spawn_app, TestApp, TestRequest};
 use serde_json::{json, Value};
-use tenant_shared::auth::roles::Role;
-use tenant_shared::routes::ROUTES;
+use tenant_shared::domain::Role;
+use tenant_shared::http::routes::ROUTES;
 
 /// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,7 @@ enum Target {
 
 /// Each endpoint: its route function, a name, and the status a caller allowed to use it
 /// gets.
-const ENDPOINTS: [(&str, u16); 17] = [
+const ENDPOINTS: [(&str, u16); 18] = [
     ("create-tenant", 201),
     ("list-tenants", 200),
     ("tenant-stats", 200),
@@ -63,6 +63,7 @@ const ENDPOINTS: [(&str, u16); 17] = [
     ("create-api-key", 201),
     ("list-api-keys", 200),
     ("revoke-api-key", 200),
+    ("get-openapi", 200),
 ];
 
 fn is_tenant_endpoint(function: &str) -> bool {
@@ -79,6 +80,8 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
         Caller::TokenTenantAdmin | Caller::GrantedAdmin | Caller::TenantAdminKey
     );
     match caller {
+        // The contract is public: everyone, credential or not, may read it.
+        _ if function == "get-openapi" => allowed,
         Caller::Anonymous => 401,
         Caller::PlatformAdmin => allowed,
         // Holds no role anywhere: refused outright, and tenants stay hidden.
@@ -204,6 +207,7 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
             "DELETE",
             &format!("/v1/api-keys/{}", world.revocable_key_id),
         ),
+        "get-openapi" => TestRequest::new("GET", "/v1/openapi.json"),
         other => panic!("no request for {other}"),
     }
 }

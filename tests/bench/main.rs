@@ -491,5 +491,5 @@ fn host_description() -> BTreeMap<&'static str, String> {
 }
 
 fn time_now() -> String {
-    tenant_shared::clock::now_rfc3339()
+    tenant_shared::domain::clock::now_rfc3339()
 }

@@ -65,10 +65,10 @@ check() { # name expected actual detail
   fi
 }
 
-# The statusCode of the API Gateway response in `cargo lambda invoke`'s output: the first
-# JSON object holding one, wherever it starts (a 204 has an empty or absent body, which
-# does not matter; anything else printed around the response is skipped).
-status_of() {
+# The API Gateway response in `cargo lambda invoke`'s output, as one JSON line: the first
+# JSON object holding a statusCode, wherever it starts (anything printed around the
+# response is skipped).
+response_of() {
   python3 -c 'import json,sys
 text = sys.stdin.read()
 decoder = json.JSONDecoder()
@@ -78,10 +78,10 @@ for start in (i for i, c in enumerate(text) if c == "{"):
     except ValueError:
         continue
     if isinstance(value, dict) and "statusCode" in value:
-        print(value["statusCode"])
+        print(json.dumps(value))
         break
 else:
-    print("no-response")'
+    print("{}")'
 }
 
 # Each event in the order a tenant lives its life (admins and API keys while it is live),
@@ -91,8 +91,10 @@ while read -r name expected fn; do
   fn=${fn:-$name}
   out=$(cargo lambda invoke "$fn" --data-file "events/$name.json" \
         --invoke-address 127.0.0.1 --invoke-port "$API_PORT" 2>&1) || true
-  status=$(printf '%s' "$out" | status_of)
+  response=$(printf '%s' "$out" | response_of)
+  status=$(printf '%s' "$response" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("statusCode", "no-response"))')
   check "invoke $name" "$expected" "$status" "$out"
+  printf '{"event": "%s", "response": %s}\n' "$name" "$response" >>"$log_dir/responses.jsonl"
 done <<'EVENTS'
 create-tenant 201
 create-tenant 200
@@ -115,7 +117,17 @@ activate-tenant 200
 delete-tenant 200
 tenant-stats 200
 route-not-found 405
+get-openapi 200
 EVENTS
+
+# Every response, normalised (no ids, times or secrets), must equal the recorded snapshot:
+# refactorings keep behaviour. UPDATE_SNAPSHOTS=1 records a new one after an intended change.
+snapshot=tests/snapshots/event-responses.json
+if [ "${UPDATE_SNAPSHOTS:-0}" = 1 ]; then
+  python3 tests/support/event_responses.py update "$log_dir/responses.jsonl" "$snapshot"
+elif ! python3 tests/support/event_responses.py check "$log_dir/responses.jsonl" "$snapshot"; then
+  failures=$((failures + 1))
+fi
 
 # The same API over HTTP, through the watch router.
 base="http://127.0.0.1:$API_PORT"

@@ -20,7 +20,7 @@ use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Context, RequestExt};
 use serde_json::Value;
 use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
-use tenant_shared::auth::roles::Role;
+use tenant_shared::domain::Role;
 use tenant_shared::{handlers, App, Config};
 
 /// The HS256 secret test apps accept tokens signed with.
@@ -89,7 +89,7 @@ pub fn dynamodb_endpoint() -> &'static str {
 
 /// A DynamoDB client for the local engine, built as the functions build theirs.
 pub fn dynamodb_client() -> Client {
-    tenant_shared::aws::dynamodb_client(&tenant_shared::aws::ClientSettings {
+    tenant_shared::runtime::aws::dynamodb_client(&tenant_shared::runtime::aws::ClientSettings {
         region: "us-east-1".to_owned(),
         endpoint: Some(dynamodb_endpoint().to_owned()),
         credentials: Some(Credentials::new("test", "test", None, None, "tests")),
@@ -113,7 +113,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let client = dynamodb_client();
     let table = format!("tenants-{}", uuid::Uuid::now_v7());
-    tenant_shared::table::create(&client, &table)
+    tenant_shared::store::table::create(&client, &table)
         .await
         .expect("create the test table");
     let mut env: HashMap<String, String> = HashMap::from([

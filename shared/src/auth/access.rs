@@ -1,22 +1,31 @@
 //! The per-request access check: who is calling (authentication), what they hold on the
 //! tenant the request is about, and what the Cedar policies say (authorization).
 //!
-//! Everything a decision needs is read in one strongly consistent `BatchGetItem`: the
-//! target tenant, the caller's admin grant on it, the tenant the credential is bound to
-//! and the API key. The tenant read here is the one the handler then works from, so a
-//! request on a tenant costs no extra round trip for its authorization.
+//! Everything a decision needs is read in one strongly consistent `BatchGetItem`
+//! ([`Store::read_access`]): the target tenant, the caller's admin grant on it, the tenant
+//! the credential is bound to and the API key. The tenant read here is the one the handler
+//! then works from, so a request on a tenant costs no extra round trip for its
+//! authorization.
 
 use lambda_http::Request;
 
-use super::api_keys::{self, ApiKeyItem};
 use super::credentials::{self, invalid, Caller, CallerKind, Credential};
-use super::policy::{Action, Decision, Facts, Resource};
-use super::roles::{self, Role, Roles};
-use crate::app::App;
+use super::jwt::JwtVerifier;
+use super::policy::{Action, Decision, Facts, Policies, Resource};
+use crate::domain::api_key;
+use crate::domain::roles::{self, Role, Roles};
+use crate::domain::{Tenant, TenantId, TenantStatus};
 use crate::error::ApiError;
-use crate::keys;
-use crate::model::{Tenant, TenantStatus};
-use crate::store::{from_item, tenant_from_item};
+use crate::store::{AccessWanted, Store};
+
+/// Authentication and authorization, built once per cold start: the policies, the token
+/// verifier and the store the facts are read from.
+#[derive(Debug)]
+pub struct Auth {
+    store: Store,
+    policies: Policies,
+    jwt: Option<JwtVerifier>,
+}
 
 /// An authenticated caller, and what the credential is bound to.
 #[derive(Debug, Clone)]
@@ -34,7 +43,7 @@ impl Session {
     fn header_mismatch(&self, target: Option<&str>) -> bool {
         match (&self.tenant_header, &self.caller.bound_tenant, target) {
             (None, _, _) => false,
-            (Some(header), Some(bound), _) => header != bound,
+            (Some(header), Some(bound), _) => header != bound.as_str(),
             (Some(header), None, Some(target)) => header != target,
             (Some(_), None, None) => false,
         }
@@ -45,7 +54,7 @@ impl Session {
     pub fn roles_on(&self, tenant: &Tenant, granted_admin: bool) -> Roles {
         let mut roles = self.caller.platform_roles.clone();
         if tenant.status != TenantStatus::Deleted {
-            if self.caller.bound_tenant.as_deref() == Some(tenant.id.as_str()) {
+            if self.caller.bound_tenant.as_ref() == Some(&tenant.id) {
                 roles.extend(self.caller.bound_roles.iter().copied());
             }
             if granted_admin {
@@ -67,151 +76,163 @@ pub struct TenantAccess {
     pub roles: Roles,
 }
 
-/// Authenticates the request and checks `action` on the platform (no particular tenant).
-pub async fn platform(app: &App, req: &Request, action: Action) -> Result<Session, ApiError> {
-    let (session, _) = authenticate(app, req, None).await?;
-    check_platform(app, &session, action, false)?;
-    Ok(session)
-}
+impl Auth {
+    /// The access checks over `store`.
+    pub fn new(store: Store, policies: Policies, jwt: Option<JwtVerifier>) -> Self {
+        Self {
+            store,
+            policies,
+            jwt,
+        }
+    }
 
-/// Checks `action` on the platform for an authenticated session. `has_grants` tells
-/// whether the caller holds admin grants (listing reads them first).
-pub fn check_platform(
-    app: &App,
-    session: &Session,
-    action: Action,
-    has_grants: bool,
-) -> Result<(), ApiError> {
-    let decision = app.policies.decide(
-        action,
-        &Facts {
-            caller: &session.caller,
-            resource: Resource::Platform,
-            tenant_roles: &Roles::new(),
-            has_tenant_roles: !session.caller.bound_roles.is_empty() || has_grants,
-            credential_tenant_status: session.bound_status,
-            tenant_header_mismatch: session.header_mismatch(None),
-        },
-    );
-    conclude(session, action, decision, None)
-}
+    /// Authenticates the request and checks `action` on the platform (no particular tenant).
+    pub async fn platform(&self, req: &Request, action: Action) -> Result<Session, ApiError> {
+        let (session, _) = self.authenticate(req, None).await?;
+        self.check_platform(&session, action, false)?;
+        Ok(session)
+    }
 
-/// Authenticates the request without deciding anything yet (listing first reads the
-/// caller's grants, then asks).
-pub async fn session(app: &App, req: &Request) -> Result<Session, ApiError> {
-    authenticate(app, req, None)
-        .await
-        .map(|(session, _)| session)
-}
-
-/// Authenticates the request and checks `action` on tenant `id`, reading the tenant in
-/// the same round trip. A caller with no role on the tenant learns nothing about it: 404.
-pub async fn tenant(
-    app: &App,
-    req: &Request,
-    action: Action,
-    id: &str,
-) -> Result<TenantAccess, ApiError> {
-    let (session, target) = authenticate(app, req, Some(id)).await?;
-    let Target {
-        tenant,
-        granted_admin,
-    } = target.unwrap_or_default();
-    decide_on_tenant(app, session, action, id, tenant, granted_admin)
-}
-
-/// Checks `action` on a tenant already read (found by slug) for an authenticated
-/// session, reading only the caller's grant on it.
-pub async fn prefetched_tenant(
-    app: &App,
-    session: Session,
-    action: Action,
-    tenant: Tenant,
-) -> Result<TenantAccess, ApiError> {
-    // A platform admin may do everything anyway: spare it the grant read.
-    let granted_admin = session.caller.kind == CallerKind::User
-        && !session.caller.is_platform_admin()
-        && app
-            .store
-            .admin_grant(&tenant.id, &session.caller.id)
-            .await?
-            .is_some();
-    let id = tenant.id.clone();
-    // Reads never write back, so the create digest is not needed.
-    decide_on_tenant(
-        app,
-        session,
-        action,
-        &id,
-        Some((tenant, String::new())),
-        granted_admin,
-    )
-}
-
-/// Whether `session` may read `tenant` (for listings), and its roles there.
-pub fn readable(
-    app: &App,
-    session: &Session,
-    tenant: &Tenant,
-    granted_admin: bool,
-) -> Option<Roles> {
-    let roles = session.roles_on(tenant, granted_admin);
-    let tenant_roles: Roles = roles::tenant_only(&roles);
-    let decision = app.policies.decide(
-        Action::ReadTenant,
-        &Facts {
-            caller: &session.caller,
-            resource: Resource::Tenant {
-                id: &tenant.id,
-                status: tenant.status.as_str(),
+    /// Checks `action` on the platform for an authenticated session. `has_grants` tells
+    /// whether the caller holds admin grants (listing reads them first).
+    pub fn check_platform(
+        &self,
+        session: &Session,
+        action: Action,
+        has_grants: bool,
+    ) -> Result<(), ApiError> {
+        let decision = self.policies.decide(
+            action,
+            &Facts {
+                caller: &session.caller,
+                resource: Resource::Platform,
+                tenant_roles: &Roles::new(),
+                has_tenant_roles: !session.caller.bound_roles.is_empty() || has_grants,
+                credential_tenant_status: session.bound_status,
+                tenant_header_mismatch: session.header_mismatch(None),
             },
-            has_tenant_roles: !tenant_roles.is_empty() || !session.caller.bound_roles.is_empty(),
-            tenant_roles: &tenant_roles,
-            credential_tenant_status: session.bound_status,
-            tenant_header_mismatch: session.header_mismatch(Some(&tenant.id)),
-        },
-    );
-    decision.allowed.then_some(roles)
-}
+        );
+        conclude(session, action, decision, None)
+    }
 
-fn decide_on_tenant(
-    app: &App,
-    session: Session,
-    action: Action,
-    id: &str,
-    tenant: Option<(Tenant, String)>,
-    granted_admin: bool,
-) -> Result<TenantAccess, ApiError> {
-    let roles = match &tenant {
-        Some((t, _)) => session.roles_on(t, granted_admin),
-        None => session.caller.platform_roles.clone(),
-    };
-    let tenant_roles: Roles = roles::tenant_only(&roles);
-    let status = tenant
-        .as_ref()
-        .map(|(t, _)| t.status.as_str())
-        .unwrap_or("missing");
-    let decision = app.policies.decide(
-        action,
-        &Facts {
-            caller: &session.caller,
-            resource: Resource::Tenant { id, status },
-            tenant_roles: &tenant_roles,
-            has_tenant_roles: !tenant_roles.is_empty() || !session.caller.bound_roles.is_empty(),
-            credential_tenant_status: session.bound_status,
-            tenant_header_mismatch: session.header_mismatch(Some(id)),
-        },
-    );
-    let hide = (tenant_roles.is_empty() && !session.caller.is_platform_admin()).then_some(id);
-    conclude(&session, action, decision, hide)?;
-    match tenant {
-        Some((tenant, create_hash)) => Ok(TenantAccess {
-            session,
+    /// Authenticates the request without deciding anything yet (listing first reads the
+    /// caller's grants, then asks).
+    pub async fn session(&self, req: &Request) -> Result<Session, ApiError> {
+        self.authenticate(req, None)
+            .await
+            .map(|(session, _)| session)
+    }
+
+    /// Authenticates the request and checks `action` on tenant `id`, reading the tenant in
+    /// the same round trip. A caller with no role on the tenant learns nothing about it: 404.
+    pub async fn tenant(
+        &self,
+        req: &Request,
+        action: Action,
+        id: &TenantId,
+    ) -> Result<TenantAccess, ApiError> {
+        let (session, target) = self.authenticate(req, Some(id)).await?;
+        let Target {
             tenant,
-            create_hash,
-            roles,
-        }),
-        None => Err(ApiError::NotFound(format!("no tenant with id '{id}'"))),
+            granted_admin,
+        } = target.unwrap_or_default();
+        self.decide_on_tenant(session, action, id, tenant, granted_admin)
+    }
+
+    /// Checks `action` on a tenant already read (found by slug) for an authenticated
+    /// session, reading only the caller's grant on it.
+    pub async fn prefetched_tenant(
+        &self,
+        session: Session,
+        action: Action,
+        tenant: Tenant,
+    ) -> Result<TenantAccess, ApiError> {
+        // A platform admin may do everything anyway: spare it the grant read.
+        let granted_admin = match session.caller.user_id() {
+            Some(user) if !session.caller.is_platform_admin() => {
+                self.store.admin_grant(&tenant.id, &user).await?.is_some()
+            }
+            _ => false,
+        };
+        let id = tenant.id.clone();
+        // Reads never write back, so the create digest is not needed.
+        self.decide_on_tenant(
+            session,
+            action,
+            &id,
+            Some((tenant, String::new())),
+            granted_admin,
+        )
+    }
+
+    /// Whether `session` may read `tenant` (for listings), and its roles there.
+    pub fn readable(
+        &self,
+        session: &Session,
+        tenant: &Tenant,
+        granted_admin: bool,
+    ) -> Option<Roles> {
+        let roles = session.roles_on(tenant, granted_admin);
+        let tenant_roles: Roles = roles::tenant_only(&roles);
+        let decision = self.policies.decide(
+            Action::ReadTenant,
+            &Facts {
+                caller: &session.caller,
+                resource: Resource::Tenant {
+                    id: &tenant.id,
+                    status: tenant.status.as_str(),
+                },
+                has_tenant_roles: !tenant_roles.is_empty()
+                    || !session.caller.bound_roles.is_empty(),
+                tenant_roles: &tenant_roles,
+                credential_tenant_status: session.bound_status,
+                tenant_header_mismatch: session.header_mismatch(Some(&tenant.id)),
+            },
+        );
+        decision.allowed.then_some(roles)
+    }
+
+    fn decide_on_tenant(
+        &self,
+        session: Session,
+        action: Action,
+        id: &TenantId,
+        tenant: Option<(Tenant, String)>,
+        granted_admin: bool,
+    ) -> Result<TenantAccess, ApiError> {
+        let roles = match &tenant {
+            Some((t, _)) => session.roles_on(t, granted_admin),
+            None => session.caller.platform_roles.clone(),
+        };
+        let tenant_roles: Roles = roles::tenant_only(&roles);
+        let status = tenant
+            .as_ref()
+            .map(|(t, _)| t.status.as_str())
+            .unwrap_or("missing");
+        let decision = self.policies.decide(
+            action,
+            &Facts {
+                caller: &session.caller,
+                resource: Resource::Tenant { id, status },
+                tenant_roles: &tenant_roles,
+                has_tenant_roles: !tenant_roles.is_empty()
+                    || !session.caller.bound_roles.is_empty(),
+                credential_tenant_status: session.bound_status,
+                tenant_header_mismatch: session.header_mismatch(Some(id)),
+            },
+        );
+        let hide =
+            (tenant_roles.is_empty() && !session.caller.is_platform_admin()).then_some(id.as_str());
+        conclude(&session, action, decision, hide)?;
+        match tenant {
+            Some((tenant, create_hash)) => Ok(TenantAccess {
+                session,
+                tenant,
+                create_hash,
+                roles,
+            }),
+            None => Err(ApiError::tenant_not_found(id)),
+        }
     }
 }
 
@@ -244,7 +265,7 @@ fn conclude(
         })
     } else if let Some(id) = hide {
         // Word for word what a missing tenant answers.
-        Err(ApiError::NotFound(format!("no tenant with id '{id}'")))
+        Err(ApiError::tenant_not_found(id))
     } else {
         Err(ApiError::Forbidden {
             notices: decision.notices,
@@ -259,112 +280,97 @@ struct Target {
     granted_admin: bool,
 }
 
-/// Verifies the credential and reads, in one batch, everything the decision needs.
-async fn authenticate(
-    app: &App,
-    req: &Request,
-    target: Option<&str>,
-) -> Result<(Session, Option<Target>), ApiError> {
-    let credential = credentials::from_request(req)?;
-    let verified = match &credential {
-        Credential::Bearer(token) => {
-            let jwt = app
-                .jwt
-                .as_ref()
-                .ok_or_else(|| invalid("bearer tokens are not configured"))?;
-            Some(jwt.verify(token).await?)
-        }
-        Credential::ApiKey { .. } => None,
-    };
-
-    let mut wanted = Vec::new();
-    if let Some(id) = target {
-        wanted.push(keys::tenant_key(id));
-        if let Some(user) = verified.as_ref().filter(|c| c.kind == CallerKind::User) {
-            wanted.push(keys::key(keys::tenant_pk(id), &keys::admin_sk(&user.id)));
-        }
-    }
-    if let Some(bound) = verified.as_ref().and_then(|c| c.bound_tenant.as_deref()) {
-        if Some(bound) != target {
-            wanted.push(keys::tenant_key(bound));
-        }
-    }
-    if let Credential::ApiKey { id, .. } = &credential {
-        wanted.push(keys::key(keys::api_key_pk(id), keys::API_KEY_SK));
-    }
-    let mut items = app.store.batch_get(wanted).await?;
-    let mut take = |pk: String, sk: &str| items.remove(&(pk, sk.to_owned()));
-
-    let caller = match (verified, &credential) {
-        (Some(caller), _) => caller,
-        (None, Credential::ApiKey { id, secret }) => {
-            let item = take(keys::api_key_pk(id), keys::API_KEY_SK)
-                .ok_or_else(|| invalid("unknown API key"))?;
-            let key: ApiKeyItem = from_item(item)?;
-            if !api_keys::secret_matches(secret, &key.secret_hash) {
-                return Err(invalid("API key secret does not match"));
-            }
-            if key.revoked_at.is_some() {
-                return Err(invalid("API key is revoked"));
-            }
-            let (platform_roles, bound_roles) = roles::split(&key.roles(), key.tenant_id.is_some());
-            Caller {
-                kind: CallerKind::ApiKey,
-                id: key.id.clone(),
-                platform_roles,
-                bound_roles,
-                bound_tenant: key.tenant_id,
-            }
-        }
-        (None, Credential::Bearer(_)) => return Err(invalid("token was not verified")),
-    };
-
-    let target_read = match target {
-        Some(id) => {
-            let tenant = match take(keys::tenant_pk(id), keys::TENANT_SK) {
-                Some(item) => tenant_from_item(&item)?,
-                None => None,
-            };
-            let granted_admin = caller.kind == CallerKind::User
-                && take(keys::tenant_pk(id), &keys::admin_sk(&caller.id)).is_some();
-            Some(Target {
-                tenant,
-                granted_admin,
-            })
-        }
-        None => None,
-    };
-
-    // A credential bound to a tenant is only as alive as that tenant.
-    let bound_status = match caller.bound_tenant.as_deref() {
-        None => "none",
-        Some(bound) => {
-            let status = if Some(bound) == target {
-                target_read
+impl Auth {
+    /// Verifies the credential and reads, in one batch, everything the decision needs.
+    async fn authenticate(
+        &self,
+        req: &Request,
+        target: Option<&TenantId>,
+    ) -> Result<(Session, Option<Target>), ApiError> {
+        let credential = credentials::from_request(req)?;
+        let verified = match &credential {
+            Credential::Bearer(token) => {
+                let jwt = self
+                    .jwt
                     .as_ref()
-                    .and_then(|t| t.tenant.as_ref())
-                    .map(|(t, _)| t.status)
-            } else {
-                match take(keys::tenant_pk(bound), keys::TENANT_SK) {
-                    Some(item) => tenant_from_item(&item)?.map(|(t, _)| t.status),
-                    // An API key's tenant is known only after the key is read.
-                    None => app.store.get(bound).await?.map(|t| t.status),
-                }
-            };
-            match status {
-                Some(TenantStatus::Active) => "active",
-                Some(TenantStatus::Suspended) => "suspended",
-                Some(TenantStatus::Deleted) => {
-                    return Err(invalid("the credential's tenant is deleted"))
-                }
-                None => return Err(invalid("the credential's tenant does not exist")),
+                    .ok_or_else(|| invalid("bearer tokens are not configured"))?;
+                Some(jwt.verify(token).await?)
             }
-        }
-    };
-    let session = Session {
-        caller,
-        bound_status,
-        tenant_header: credentials::tenant_header(req),
-    };
-    Ok((session, target_read))
+            Credential::ApiKey { .. } => None,
+        };
+        let user = verified.as_ref().and_then(Caller::user_id);
+        let read = self
+            .store
+            .read_access(AccessWanted {
+                target,
+                grant_of: user.as_ref(),
+                bound: verified.as_ref().and_then(|c| c.bound_tenant.as_ref()),
+                api_key: match &credential {
+                    Credential::ApiKey { id, .. } => Some(id),
+                    Credential::Bearer(_) => None,
+                },
+            })
+            .await?;
+
+        let caller = match (verified, &credential) {
+            (Some(caller), _) => caller,
+            (None, Credential::ApiKey { secret, .. }) => {
+                let key = read.api_key.ok_or_else(|| invalid("unknown API key"))?;
+                if !api_key::secret_matches(secret, &key.secret_hash) {
+                    return Err(invalid("API key secret does not match"));
+                }
+                if key.revoked_at.is_some() {
+                    return Err(invalid("API key is revoked"));
+                }
+                let (platform_roles, bound_roles) =
+                    roles::split(&key.roles(), key.tenant_id.is_some());
+                Caller {
+                    kind: CallerKind::ApiKey,
+                    id: key.id.to_string(),
+                    platform_roles,
+                    bound_roles,
+                    bound_tenant: key.tenant_id,
+                }
+            }
+            (None, Credential::Bearer(_)) => return Err(invalid("token was not verified")),
+        };
+
+        let target_read = target.map(|_| Target {
+            tenant: read.target,
+            granted_admin: caller.kind == CallerKind::User && read.granted_admin,
+        });
+
+        // A credential bound to a tenant is only as alive as that tenant.
+        let bound_status = match caller.bound_tenant.as_ref() {
+            None => "none",
+            Some(bound) => {
+                let status = if Some(bound) == target {
+                    target_read
+                        .as_ref()
+                        .and_then(|t| t.tenant.as_ref())
+                        .map(|(t, _)| t.status)
+                } else {
+                    match read.bound {
+                        Some(tenant) => Some(tenant.status),
+                        // An API key's tenant is known only after the key is read.
+                        None => self.store.get(bound).await?.map(|t| t.status),
+                    }
+                };
+                match status {
+                    Some(TenantStatus::Active) => "active",
+                    Some(TenantStatus::Suspended) => "suspended",
+                    Some(TenantStatus::Deleted) => {
+                        return Err(invalid("the credential's tenant is deleted"))
+                    }
+                    None => return Err(invalid("the credential's tenant does not exist")),
+                }
+            }
+        };
+        let session = Session {
+            caller,
+            bound_status,
+            tenant_header: credentials::tenant_header(req)?,
+        };
+        Ok((session, target_read))
+    }
 }

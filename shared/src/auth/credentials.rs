@@ -3,7 +3,9 @@
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::Request;
 
-use super::roles::{Role, Roles};
+use crate::domain::api_key;
+use crate::domain::roles::{Role, Roles};
+use crate::domain::{ApiKeyId, TenantId, UserId};
 use crate::error::ApiError;
 
 /// Header carrying a machine credential.
@@ -17,7 +19,7 @@ pub enum Credential {
     /// `Authorization: Bearer <JWT>`.
     Bearer(String),
     /// `X-API-Key: <key>`, split into the key's id and its secret.
-    ApiKey { id: String, secret: String },
+    ApiKey { id: ApiKeyId, secret: String },
 }
 
 /// Who is calling, as far as the credential alone tells.
@@ -30,7 +32,7 @@ pub struct Caller {
     /// Roles that apply everywhere.
     pub platform_roles: Roles,
     /// The tenant the credential is bound to (a token's tenant claim, a key's tenant).
-    pub bound_tenant: Option<String>,
+    pub bound_tenant: Option<TenantId>,
     /// The credential's roles on [`Self::bound_tenant`].
     pub bound_roles: Roles,
 }
@@ -46,6 +48,14 @@ impl Caller {
     /// Whether the caller is a platform admin.
     pub fn is_platform_admin(&self) -> bool {
         self.platform_roles.contains(&Role::PlatformAdmin)
+    }
+
+    /// The user behind the credential, if it is a user's (not an API key's).
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.kind {
+            CallerKind::User => UserId::parse(&self.id).ok(),
+            CallerKind::ApiKey => None,
+        }
     }
 
     /// The Cedar entity type of the principal.
@@ -111,16 +121,21 @@ pub fn from_request(req: &Request) -> Result<Credential, ApiError> {
             let text = value
                 .to_str()
                 .map_err(|_| invalid("X-API-Key is not ASCII"))?;
-            super::api_keys::split(text.trim())
+            api_key::split(text.trim())
                 .map(|(id, secret)| Credential::ApiKey { id, secret })
                 .ok_or_else(|| invalid("X-API-Key is not in the API's key format"))
         }
     }
 }
 
-/// The `X-Tenant-ID` header, if sent (an unreadable value is kept as is, so it mismatches).
-pub fn tenant_header(req: &Request) -> Option<String> {
-    req.headers()
-        .get(TENANT_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+/// The `X-Tenant-ID` header, if sent: it must be a tenant id (else `validation_error` on
+/// `X-Tenant-ID`), so a typo is reported rather than silently ignored.
+pub fn tenant_header(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(TENANT_HEADER) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    TenantId::parse(text.trim())
+        .map(|id| Some(id.to_string()))
+        .map_err(|why| ApiError::field("X-Tenant-ID", why))
 }

@@ -17,9 +17,9 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::credentials::{invalid, Caller, CallerKind};
-use super::roles::{self, Role, Roles};
+use crate::domain::roles::{self, Role, Roles};
+use crate::domain::{TenantId, UserId};
 use crate::error::ApiError;
-use crate::validation::{TenantId, UserId};
 
 /// Shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the hash size).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
@@ -260,17 +260,15 @@ pub fn caller_from_claims(
     };
     let tenant = match claims.get(&settings.tenant_claim) {
         None | Some(Value::Null) => None,
-        Some(Value::String(id)) => Some(
-            TenantId::parse(id)
-                .map_err(|e| invalid(format!("token tenant claim {e}")))?
-                .into_inner(),
-        ),
+        Some(Value::String(id)) => {
+            Some(TenantId::parse(id).map_err(|e| invalid(format!("token tenant claim {e}")))?)
+        }
         Some(_) => return Err(invalid("token tenant claim is not a string")),
     };
     let (platform_roles, bound_roles) = roles::split(&roles, tenant.is_some());
     Ok(Caller {
         kind: CallerKind::User,
-        id: user.into_inner(),
+        id: user.to_string(),
         platform_roles,
         bound_tenant: tenant,
         bound_roles,

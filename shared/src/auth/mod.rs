@@ -1,22 +1,17 @@
-//! Authentication and authorization.
+//! Authentication and authorization: who is calling, and whether the Cedar policies let
+//! them. Decisions are made on facts (roles, statuses) that the store reads; nothing here
+//! knows how items are stored.
 //!
 //! - [`credentials`]: the credential a request presents (bearer token or API key).
 //! - [`jwt`]: bearer token verification (JWKS for RS256/ES256, a shared secret for HS256).
-//! - [`api_keys`]: machine credentials, stored hashed.
-//! - [`grants`]: tenant admin grants, stored in both directions.
-//! - [`roles`]: the roles and where they apply.
 //! - [`policy`]: the Cedar policies every request is evaluated against.
-//! - [`access`]: the per-request flow tying them together.
+//! - [`access`]: the per-request flow tying them together ([`Auth`]).
 
 pub mod access;
-pub mod api_keys;
 pub mod credentials;
-pub mod grants;
 pub mod jwt;
 pub mod policy;
-pub mod roles;
 
-pub use access::{Session, TenantAccess};
+pub use access::{Auth, Session, TenantAccess};
 pub use credentials::Caller;
 pub use policy::{Action, Policies};
-pub use roles::{Role, Roles};

@@ -13,7 +13,7 @@ use cedar_policy::{
 };
 
 use super::credentials::Caller;
-use super::roles::Roles;
+use crate::domain::roles::Roles;
 
 /// The policy file.
 pub const POLICY_TEXT: &str = include_str!("../../policies/tenants.cedar");
@@ -245,7 +245,7 @@ impl Policies {
 mod tests {
     use super::*;
     use crate::auth::credentials::CallerKind;
-    use crate::auth::roles::Role;
+    use crate::domain::roles::Role;
 
     fn caller(platform: &[Role]) -> Caller {
         Caller {

@@ -11,20 +11,26 @@
 //!     AWS_* credentials come from the environment) and prints it. This is how the first
 //!     platform-admin credential is made, before any exists to call the API with.
 //!     Defaults: --role platform_admin.
+//!
+//! tenantctl openapi
+//!     Prints the OpenAPI document (`make openapi` writes it to `openapi.json`).
 //! ```
 //!
-//! The token or key is the only thing printed on stdout, so `$(tenantctl ...)` captures it.
+//! The token, key or document is the only thing printed on stdout, so `$(tenantctl ...)`
+//! captures it.
 
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
-use tenant_shared::auth::roles::Role;
+use tenant_shared::domain::Role;
+use tenant_shared::service::api_keys;
 use tenant_shared::{App, Config};
 
 const USAGE: &str = "usage:
   tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
   tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
+  tenantctl openapi
 roles: platform_admin, tenant_admin, tenant_member";
 
 /// Parsed command-line options.
@@ -103,13 +109,13 @@ async fn create_api_key(options: &Options) -> Result<String, String> {
     let Value::Object(body) = body else {
         return Err("internal: body is not an object".into());
     };
-    let created = tenant_shared::handlers::create_api_key_directly(&app, &body, "tenantctl")
+    let created = api_keys::create(&app, &body, "tenantctl")
         .await
         .map_err(|e| format!("{}: {}", e.code(), e.public_message()))?;
     eprintln!(
         "created API key {} ({}) in table {}; it is shown only now",
-        created.id,
-        created.roles.join(", "),
+        created.view.id,
+        created.view.roles.join(", "),
         app.store.table()
     );
     Ok(created.key)
@@ -132,6 +138,9 @@ async fn main() -> ExitCode {
     let result = match command.as_str() {
         "token" => token(&options),
         "create-api-key" => create_api_key(&options).await,
+        "openapi" => Ok(tenant_shared::http::openapi::document_text()
+            .trim_end()
+            .to_owned()),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

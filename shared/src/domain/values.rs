@@ -1,14 +1,56 @@
-//! Validated newtypes for every constrained input. Each has a `parse` that returns the
+//! Validated newtypes for every constrained value. Each has a `parse` that returns the
 //! value or a reason a person can act on; callers collect reasons per field so that a
 //! `validation_error` lists every invalid field at once.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
 
-/// Builds a parsed-newtype with `parse`, `as_str` and `into_inner`.
+/// The OpenAPI schema of a text value: as strict as its `parse`, so that what the
+/// contract calls valid is accepted and what it calls invalid is refused.
+pub(crate) fn text_schema(
+    pattern: &str,
+    (min, max): (usize, usize),
+    example: &str,
+    description: &str,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .pattern(Some(pattern))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .examples([example])
+        .into()
+}
+
+/// [`text_schema`] that also allows `null` (an optional field written as `null`).
+pub(crate) fn nullable_text_schema(
+    pattern: &str,
+    len: (usize, usize),
+    example: &str,
+    description: &str,
+) -> RefOr<Schema> {
+    match text_schema(pattern, len, example, description) {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+            RefOr::T(Schema::Object(object))
+        }
+        other => other,
+    }
+}
+
+/// Builds a parsed-newtype with `parse` (written beside it), `as_str`, `into_inner`,
+/// `Display` and its OpenAPI schema (`pattern`, `(min, max)` length, `example`). It
+/// serializes as its text. Deserializing does not validate: only storage (written from
+/// validated values) is ever deserialized into these; request input always goes through
+/// `parse`.
 macro_rules! text_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
+    ($(#[doc = $doc:literal])* $name:ident, $pattern:expr, $len:expr, $example:expr) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
@@ -28,58 +70,163 @@ macro_rules! text_newtype {
                 &self.0
             }
         }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                text_schema($pattern, $len, $example, concat!($($doc),*).trim())
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+/// Characters a trimmed text may not start or end with: whitespace, controls, surrogates.
+macro_rules! edge {
+    () => {
+        r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff"
+    };
+}
+/// Characters a text may not contain: controls and surrogates.
+macro_rules! inner {
+    () => {
+        r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+    };
+}
+/// A trimmed text of 1 to 200 characters without control characters (see [`bounded_text`]).
+pub const BOUNDED_TEXT_PATTERN: &str =
+    concat!("^[^", edge!(), "](?:[^", inner!(), "]*[^", edge!(), "])?$");
+/// A DNS name: dotted labels of letters, digits and inner hyphens, an alphabetic top label.
+macro_rules! host {
+    () => {
+        r"([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,12}"
     };
 }
 
 text_newtype!(
     /// A tenant id: `tenant_` followed by a lowercase hyphenated UUIDv7.
-    TenantId
+    TenantId,
+    r"^tenant_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    (43, 43),
+    "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f"
 );
 text_newtype!(
     /// A scope id: `scope_` followed by a lowercase hyphenated UUIDv7.
-    ScopeId
+    ScopeId,
+    r"^scope_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    (42, 42),
+    "scope_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f"
 );
 text_newtype!(
     /// A URL-safe, globally unique, immutable tenant handle.
-    Slug
+    Slug,
+    r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+    (3, 63),
+    "acme"
 );
 text_newtype!(
     /// A display name: trimmed, 1-200 characters, no control characters.
-    DisplayName
+    DisplayName,
+    BOUNDED_TEXT_PATTERN,
+    (1, 200),
+    "Acme Corp"
 );
 text_newtype!(
     /// An email address (no display name, no domain literal, dotted domain).
-    Email
+    Email,
+    r"^[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,16})?@([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\.){1,3}[a-z]{2,12}$",
+    (6, 254),
+    "ops@acme.example.com"
 );
 text_newtype!(
     /// A BCP 47 language tag in canonical case, e.g. `en`, `fr-CA`, `zh-Hant-TW`.
-    Locale
+    Locale,
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$",
+    (2, 64),
+    "en-GB"
 );
 text_newtype!(
     /// An AWS region code such as `us-east-1` or `us-gov-west-1`.
-    AwsRegion
+    AwsRegion,
+    r"^[a-z]{2}(-(gov|iso|isob|isoe|isof))?-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9][0-9]?$",
+    (9, 32),
+    "eu-west-1"
 );
 text_newtype!(
     /// An absolute `https` URL, such as an IAM Identity Center start URL.
-    HttpsUrl
+    HttpsUrl,
+    concat!(r"^https://", host!(), r"(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"),
+    (12, 2048),
+    "https://d-1234567890.awsapps.com/start"
 );
 text_newtype!(
     /// A DNS domain name in lowercase, such as `example.com`.
-    DomainName
+    DomainName,
+    concat!("^", host!(), "$"),
+    (4, 253),
+    "acme.example.com"
 );
 text_newtype!(
     /// An IAM role ARN, e.g. `arn:aws:iam::123456789012:role/path/Name`.
-    IamRoleArn
+    IamRoleArn,
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]{1,20}/){0,3}[A-Za-z0-9+=,.@_-]{1,64}$",
+    (31, 200),
+    "arn:aws:iam::123456789012:role/TenantAccess"
 );
 text_newtype!(
     /// An STS external id: 2-1224 characters of `[A-Za-z0-9+=,.@:/-]`.
-    AwsExternalId
+    AwsExternalId,
+    r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$",
+    (2, 1224),
+    "acme-7d3f"
 );
+
+text_newtype!(
+    /// An API key's public id: `key_` followed by 32 lowercase hex digits.
+    ApiKeyId,
+    r"^key_[0-9a-f]{32}$",
+    (36, 36),
+    "key_0123456789abcdef0123456789abcdef"
+);
+
+impl ApiKeyId {
+    /// Parses `key_<32 hex>`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let ok = text.strip_prefix("key_").is_some_and(|hex| {
+            hex.len() == 32
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err("must be 'key_' followed by 32 lowercase hex digits".into())
+        }
+    }
+}
 
 text_newtype!(
     /// A user id, as a JWT's `sub` carries it: 1-128 characters of
     /// `[A-Za-z0-9._@:|+=-]` (Cognito UUIDs, `auth0|...`, email addresses).
-    UserId
+    UserId,
+    r"^[A-Za-z0-9._@:|+=-]{1,128}$",
+    (1, 128),
+    "auth0|5f7c8ec7c33c6c004bbafe82"
 );
 
 impl UserId {
@@ -138,6 +285,11 @@ impl ScopeId {
     /// A new, time-ordered scope id.
     pub fn generate() -> Self {
         Self(format!("{SCOPE_PREFIX}{}", uuid::Uuid::now_v7()))
+    }
+
+    /// Parses `scope_<uuidv7>` (lowercase, hyphenated).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        parse_prefixed_uuid_v7(text, SCOPE_PREFIX).map(Self)
     }
 }
 
@@ -472,8 +624,11 @@ pub fn positive_limit(value: &Value) -> Result<u32, String> {
 pub const METADATA_MAX_BYTES: usize = 8 * 1024;
 /// Most keys `metadata` may hold.
 pub const METADATA_MAX_KEYS: usize = 50;
+/// Longest key of `metadata`, in characters.
+pub const METADATA_MAX_KEY_CHARS: usize = 128;
 
-/// Checks `metadata`: a JSON object of at most 50 keys and 8 KiB serialized.
+/// Checks `metadata`: a JSON object of at most 50 keys of 1-128 characters, and 8 KiB
+/// serialized.
 pub fn metadata(value: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(map) = value else {
         return Err("must be a JSON object".into());
@@ -481,8 +636,14 @@ pub fn metadata(value: &Value) -> Result<Map<String, Value>, String> {
     if map.len() > METADATA_MAX_KEYS {
         return Err(format!("must have at most {METADATA_MAX_KEYS} keys"));
     }
-    if map.keys().any(|k| k.is_empty() || k.len() > 128) {
-        return Err("keys must be 1-128 bytes".into());
+    // Characters, as JSON Schema's maxLength counts them (the contract says the same).
+    if map
+        .keys()
+        .any(|k| k.is_empty() || k.chars().count() > METADATA_MAX_KEY_CHARS)
+    {
+        return Err(format!(
+            "keys must be 1-{METADATA_MAX_KEY_CHARS} characters"
+        ));
     }
     let size = serde_json::to_vec(map)
         .map(|v| v.len())
@@ -677,5 +838,146 @@ mod tests {
         let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
         assert!(metadata(&Value::Object(many)).is_err());
         assert!(metadata(&json!({"big": "x".repeat(8200)})).is_err());
+    }
+}
+
+/// Property tests: every generated valid value parses and round-trips (parsing its own
+/// text gives it back); arbitrary text never panics a parser, and a refusal always says why.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A parser of this module, as text → its validated text or a reason.
+    type Parser = fn(&str) -> Result<String, String>;
+
+    /// Every parser of this module, by name.
+    fn parsers() -> Vec<(&'static str, Parser)> {
+        fn text<T: std::ops::Deref<Target = str>>(r: Result<T, String>) -> Result<String, String> {
+            r.map(|v| v.to_string())
+        }
+        vec![
+            ("TenantId", |s| text(TenantId::parse(s))),
+            ("ScopeId", |s| text(ScopeId::parse(s))),
+            ("ApiKeyId", |s| text(ApiKeyId::parse(s))),
+            ("UserId", |s| text(UserId::parse(s))),
+            ("Slug", |s| text(Slug::parse(s))),
+            ("DisplayName", |s| text(DisplayName::parse(s))),
+            ("Email", |s| text(Email::parse(s))),
+            ("Locale", |s| text(Locale::parse(s))),
+            ("AwsRegion", |s| text(AwsRegion::parse(s))),
+            ("HttpsUrl", |s| text(HttpsUrl::parse(s))),
+            ("DomainName", |s| text(DomainName::parse(s))),
+            ("IamRoleArn", |s| text(IamRoleArn::parse(s))),
+            ("AwsExternalId", |s| text(AwsExternalId::parse(s))),
+        ]
+    }
+
+    fn domain() -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec("[a-z0-9]([a-z0-9-]{0,12}[a-z0-9])?", 1..4),
+            "[a-z]{2,8}",
+        )
+            .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
+    }
+
+    proptest! {
+        #[test]
+        fn valid_slugs_round_trip(slug in "[a-z]([a-z0-9]{1,8}-?){1,5}[a-z0-9]") {
+            prop_assume!(!slug.contains("--") && slug.len() <= 63);
+            prop_assert_eq!(Slug::parse(&slug).unwrap().to_string(), slug.clone());
+        }
+
+        #[test]
+        fn valid_user_ids_round_trip(user in "[A-Za-z0-9._@:|+=-]{1,128}") {
+            prop_assert_eq!(UserId::parse(&user).unwrap().to_string(), user.clone());
+        }
+
+        #[test]
+        fn percent_encoded_user_ids_decode(user in "[A-Za-z0-9]{1,20}[|@][A-Za-z0-9]{1,20}") {
+            let encoded = user.replace('|', "%7C").replace('@', "%40");
+            prop_assert_eq!(UserId::parse(&encoded).unwrap().to_string(), user.clone());
+        }
+
+        #[test]
+        fn valid_display_names_are_trimmed(name in "[A-Za-z0-9 éü-]{0,50}[A-Za-z0-9é]") {
+            let parsed = DisplayName::parse(&format!("  {name}  ")).unwrap();
+            prop_assert_eq!(parsed.as_str(), name.trim());
+            prop_assert_eq!(DisplayName::parse(parsed.as_str()).unwrap(), parsed);
+        }
+
+        #[test]
+        fn valid_emails_round_trip(local in "[a-z0-9]{1,20}", domain in domain()) {
+            let email = format!("{local}@{domain}");
+            prop_assert_eq!(Email::parse(&email).unwrap().to_string(), email.clone());
+        }
+
+        #[test]
+        fn valid_domains_round_trip_in_lower_case(domain in domain()) {
+            prop_assert_eq!(DomainName::parse(&domain).unwrap().to_string(), domain.clone());
+            prop_assert_eq!(
+                DomainName::parse(&domain.to_uppercase()).unwrap().to_string(),
+                domain.clone()
+            );
+        }
+
+        #[test]
+        fn valid_https_urls_round_trip(domain in domain(), path in "(/[a-z0-9._-]{1,10}){0,3}") {
+            let url = format!("https://{domain}{path}");
+            prop_assert_eq!(HttpsUrl::parse(&url).unwrap().to_string(), url.clone());
+        }
+
+        #[test]
+        fn valid_regions_round_trip(
+            area in "(us|eu|ap|sa|ca|me|af|il|mx)",
+            direction in "(east|west|north|south|central|northeast|southeast)",
+            n in 1u8..=20,
+        ) {
+            let region = format!("{area}-{direction}-{n}");
+            prop_assert_eq!(AwsRegion::parse(&region).unwrap().to_string(), region.clone());
+        }
+
+        #[test]
+        fn canonical_locales_round_trip(tag in "[a-z]{2,3}(-[A-Z]{2})?") {
+            prop_assert_eq!(Locale::parse(&tag).unwrap().to_string(), tag.clone());
+            prop_assert_eq!(Locale::parse(&tag.to_lowercase()).unwrap().to_string(), tag.clone());
+        }
+
+        #[test]
+        fn valid_role_arns_round_trip(account in "[0-9]{12}", name in "[A-Za-z0-9+=,.@_-]{1,64}") {
+            let arn = format!("arn:aws:iam::{account}:role/{name}");
+            prop_assert_eq!(IamRoleArn::parse(&arn).unwrap().to_string(), arn.clone());
+        }
+
+        #[test]
+        fn valid_external_ids_round_trip(id in "[A-Za-z0-9+=,.@:/_-]{2,100}") {
+            prop_assert_eq!(AwsExternalId::parse(&id).unwrap().to_string(), id.clone());
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_and_every_refusal_has_a_reason(text in "\\PC{0,80}") {
+            for (name, parse) in parsers() {
+                if let Err(reason) = parse(&text) {
+                    prop_assert!(!reason.trim().is_empty(), "{} refused {:?} without a reason", name, text);
+                }
+            }
+        }
+
+        #[test]
+        fn near_misses_never_panic(text in "(tenant_|scope_|key_|https://|arn:aws:iam::)?[a-zA-Z0-9:/._%@-]{0,300}") {
+            for (name, parse) in parsers() {
+                if let Err(reason) = parse(&text) {
+                    prop_assert!(!reason.trim().is_empty(), "{} refused {:?} without a reason", name, text);
+                }
+            }
+        }
+
+        #[test]
+        fn generated_ids_round_trip(_seed in 0u8..8) {
+            let tenant = TenantId::generate();
+            prop_assert_eq!(TenantId::parse(tenant.as_str()).unwrap(), tenant);
+            let scope = ScopeId::generate();
+            prop_assert_eq!(ScopeId::parse(scope.as_str()).unwrap(), scope);
+        }
     }
 }

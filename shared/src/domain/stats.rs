@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::model::{Tenant, TenantKind, TenantStatus};
-use crate::plans::PlanCatalogue;
+use super::plans::PlanCatalogue;
+use super::tenant::{Tenant, TenantKind, TenantStatus};
 
 /// Counter attribute counting every tenant.
 pub const TOTAL: &str = "total";
@@ -47,7 +48,7 @@ pub fn delta(before: Option<&Tenant>, after: &Tenant) -> BTreeMap<String, i64> {
 }
 
 /// The stats response body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantStats {
     /// Every tenant ever created, deleted ones included.
@@ -103,7 +104,7 @@ impl TenantStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
+    use crate::domain::plans::{DEFAULT_CATALOGUE, DEFAULT_PLAN};
 
     #[test]
     fn shards_are_summed_and_every_bucket_is_present() {

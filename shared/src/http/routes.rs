@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 17] = [
+pub const ROUTES: [Route; 18] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -47,6 +47,7 @@ pub const ROUTES: [Route; 17] = [
     route("POST", "/v1/api-keys", "create-api-key"),
     route("GET", "/v1/api-keys", "list-api-keys"),
     route("DELETE", "/v1/api-keys/{keyId}", "revoke-api-key"),
+    route("GET", "/v1/openapi.json", "get-openapi"),
 ];
 
 /// The function that answers every request no route matches.

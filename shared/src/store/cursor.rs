@@ -8,11 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
-use crate::clock;
+use crate::domain::{clock, Page, Tenant, TenantId};
 use crate::error::ApiError;
-use crate::validation::TenantId;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -27,6 +26,16 @@ pub struct Position {
     /// Id of the last tenant returned.
     #[serde(rename = "i")]
     pub id: String,
+}
+
+impl Position {
+    /// The position of `tenant` in a listing by creation time.
+    pub fn of(tenant: &Tenant) -> Self {
+        Self {
+            created_at: tenant.created_at.clone(),
+            id: tenant.id.to_string(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -122,25 +131,18 @@ pub fn page_of<T>(
     limit: usize,
     query: &str,
     position: impl Fn(&T) -> Position,
-) -> (Vec<T>, Option<String>) {
+) -> Page<T> {
     if items.len() <= limit {
-        return (items, None);
+        return Page {
+            items,
+            next_cursor: None,
+        };
     }
     items.truncate(limit);
-    let next = items
+    let next_cursor = items
         .last()
         .map(|last| codec.encode(&position(last), query));
-    (items, next)
-}
-
-/// A short fingerprint of the parts of a query that a cursor must not outlive.
-pub fn fingerprint(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update([0u8]);
-    }
-    URL_SAFE_NO_PAD.encode(&hasher.finalize()[..9])
+    Page { items, next_cursor }
 }
 
 #[cfg(test)]
@@ -150,7 +152,7 @@ mod tests {
     fn position() -> Position {
         Position {
             created_at: clock::now_rfc3339(),
-            id: TenantId::generate().into_inner(),
+            id: TenantId::generate().to_string(),
         }
     }
 

@@ -1,14 +1,13 @@
-//! The per-cold-start application state: configuration, the DynamoDB store and the cursor
-//! codec, built once and shared by every invocation of a function.
+//! The per-cold-start application state: configuration, the DynamoDB store, the access
+//! checks and the cursor codec, built once and shared by every invocation of a function.
 
 use aws_sdk_dynamodb::Client;
 
+use super::aws::{dynamodb_client, ClientSettings};
+use super::config::{Config, ConfigError};
 use crate::auth::jwt::JwtVerifier;
-use crate::auth::Policies;
-use crate::aws::{dynamodb_client, ClientSettings};
-use crate::config::{Config, ConfigError};
-use crate::cursor::CursorCodec;
-use crate::store::Store;
+use crate::auth::{Auth, Policies};
+use crate::store::{CursorCodec, Store};
 
 /// Everything a handler needs besides the request.
 #[derive(Debug)]
@@ -16,10 +15,8 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub cursors: CursorCodec,
-    /// The Cedar policies, parsed once.
-    pub policies: Policies,
-    /// Bearer token verification, when an issuer is configured.
-    pub jwt: Option<JwtVerifier>,
+    /// Authentication and authorization (the Cedar policies, parsed once).
+    pub auth: Auth,
 }
 
 impl App {
@@ -40,11 +37,10 @@ impl App {
         let policies = Policies::load().map_err(ConfigError::Policies)?;
         let jwt = config.jwt.clone().map(JwtVerifier::new);
         Ok(Self {
+            auth: Auth::new(store.clone(), policies, jwt),
             config,
             store,
             cursors,
-            policies,
-            jwt,
         })
     }
 }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-use crate::keys;
+use super::keys;
 
 /// A global secondary index: name, partition key, optional sort key (all projected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

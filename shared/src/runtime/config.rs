@@ -16,7 +16,7 @@
 //! | `JWT_LEEWAY_SECONDS` | clock skew tolerated on `exp`/`nbf` | `30` |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
-use crate::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
 
 /// The API's configuration.
 #[derive(Debug, Clone)]

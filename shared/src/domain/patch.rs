@@ -2,10 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::model::{
-    reject_foreign_fields, Problems, Tenant, TenantFields, CREATE_ONLY_FIELDS, READ_ONLY_FIELDS,
-};
+use super::input::Problems;
+use super::tenant::{Tenant, TenantFields, CREATE_ONLY_FIELDS, READ_ONLY_FIELDS};
+use crate::error::{ApiError, Context};
 
 /// Applies `patch` to `target` as RFC 7396 describes: objects merge recursively, `null`
 /// removes a member, anything else replaces it.
@@ -35,15 +34,18 @@ pub fn merge(target: &mut Value, patch: &Value) {
 /// Returns the new fields, or every invalid field at once.
 pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields, ApiError> {
     let mut problems = Problems::default();
-    let current = serde_json::to_value(tenant).map_err(ApiError::internal)?;
+    let current = serde_json::to_value(tenant).context("reading the tenant as JSON")?;
     let fixed: Vec<&str> = CREATE_ONLY_FIELDS
         .iter()
         .chain(&READ_ONLY_FIELDS)
         .copied()
         .collect();
-    reject_foreign_fields(patch, &fixed, &mut problems, |_| {
-        "is not a known field".to_owned()
-    });
+    let known: Vec<&str> = TenantFields::names()
+        .iter()
+        .chain(&fixed)
+        .copied()
+        .collect();
+    problems.reject_unknown(patch, &known);
     for field in fixed {
         // The caller's roles are about the caller, not the tenant: sent back, ignored.
         if field == "currentUserRoles" {
@@ -59,7 +61,7 @@ pub fn apply(tenant: &Tenant, patch: &Map<String, Value>) -> Result<TenantFields
     let mut document = Value::Object(tenant.fields.to_json());
     let mutable: Map<String, Value> = patch
         .iter()
-        .filter(|(k, _)| crate::model::MUTABLE_FIELDS.contains(&k.as_str()))
+        .filter(|(k, _)| TenantFields::names().contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     merge(&mut document, &Value::Object(mutable));

@@ -1,0 +1,33 @@
+//! The domain: what a tenant, an admin grant and an API key are, how input becomes
+//! validated values, and the rules of a tenant's life. Nothing here knows DynamoDB, HTTP
+//! or Lambda; everything above builds on it.
+//!
+//! - [`values`]: the validated newtypes (ids, slug, email, region, URL, ARN…).
+//! - [`input`]: reading JSON fields and collecting every problem.
+//! - [`tenant`]: the tenant's fields, the resource, the create request and its life rules.
+//! - [`patch`]: JSON merge patch of the mutable fields.
+//! - [`plans`], [`stats`]: the plan catalogue and the tenant counters.
+//! - [`roles`], [`admin`], [`api_key`]: who may act, and their grants and keys.
+//! - [`list_query`], [`page`]: listing requests and the one page shape.
+//! - [`clock`]: the one timestamp format.
+
+pub mod admin;
+pub mod api_key;
+pub mod clock;
+pub mod input;
+pub mod list_query;
+pub mod page;
+pub mod patch;
+pub mod plans;
+pub mod roles;
+pub mod stats;
+pub mod tenant;
+pub mod values;
+
+pub use admin::AdminGrant;
+pub use api_key::{ApiKey, NewApiKey};
+pub use list_query::ListQuery;
+pub use page::Page;
+pub use roles::{Role, Roles};
+pub use tenant::{NewTenant, Tenant, TenantFields, TenantKind, TenantStatus};
+pub use values::{ApiKeyId, ScopeId, Slug, TenantId, UserId};

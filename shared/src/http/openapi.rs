@@ -1,0 +1,695 @@
+//! The OpenAPI 3.1 document of the API, generated from the route table ([`ROUTES`]) and
+//! the types the handlers read and write (their schemas come from `utoipa` derives on the
+//! domain and HTTP types). `openapi.json` at the repository root is this document,
+//! committed (`make openapi` writes it); `GET /v1/openapi.json` serves it; tests fail when
+//! it, the route table and `template.yaml` disagree.
+
+use serde_json::{json, Map, Value};
+use utoipa::openapi::ComponentsBuilder;
+use utoipa::PartialSchema;
+
+use super::error::ErrorBody;
+use super::reply::TenantView;
+use super::routes::{Route, ROUTES};
+use super::{MAX_BODY_BYTES, MERGE_PATCH};
+use crate::domain::api_key::ApiKeyView;
+use crate::domain::plans::{PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+use crate::domain::stats::TenantStats;
+use crate::domain::tenant::{CREATE_ONLY_FIELDS, MAX_INITIAL_ADMINS};
+use crate::domain::values::BOUNDED_TEXT_PATTERN;
+use crate::domain::{
+    AdminGrant, ApiKeyId, Role, ScopeId, Slug, Tenant, TenantFields, TenantId, UserId,
+};
+
+/// What one operation is, beyond its route.
+struct Operation {
+    id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    /// Who may call it, in words.
+    who: &'static str,
+    /// The request body: media types and schema.
+    body: Option<(&'static [&'static str], Value)>,
+    /// Whether the body may be left out.
+    body_optional: bool,
+    /// Status and schema of the success response (`None`: no body).
+    success: (u16, &'static str, Option<Value>),
+    /// Error statuses it may answer besides 401/403/500/503.
+    errors: &'static [u16],
+    /// Query parameters.
+    query: Vec<Value>,
+    /// Whether it reads `If-Match`.
+    if_match: bool,
+    /// Whether the success response carries the tenant's `ETag`.
+    etag: bool,
+    /// Whether the success response carries `Location`.
+    location: bool,
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn page_params(max: usize) -> Vec<Value> {
+    vec![
+        query_param(
+            "limit",
+            "Page size.",
+            json!({"type": "integer", "minimum": 1, "maximum": max, "default": 20}),
+        ),
+        query_param(
+            "cursor",
+            "Where the page starts: the `nextCursor` of the previous page.",
+            json!({"type": "string", "minLength": 1, "maxLength": 1024}),
+        ),
+    ]
+}
+
+const JSON_ONLY: &[&str] = &["application/json"];
+const PATCH_TYPES: &[&str] = &[MERGE_PATCH, "application/json"];
+
+fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
+    let tenant = Some(schema_ref("TenantView"));
+    let plan_body = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["plan"],
+        "properties": {"plan": {"type": "string", "enum": plans.plans(), "description": "A plan of the catalogue (the PlanCatalogue parameter; shown: the default)."}},
+    });
+    let base = Operation {
+        id: "",
+        tag: "tenants",
+        summary: "",
+        who: "",
+        body: None,
+        body_optional: false,
+        success: (200, "", tenant.clone()),
+        errors: &[],
+        query: Vec::new(),
+        if_match: false,
+        etag: true,
+        location: false,
+    };
+    match route.function {
+        "create-tenant" => Operation {
+            id: "createTenant",
+            summary: "Create a tenant (idempotent with a client-supplied id)",
+            who: "platform admins",
+            body: Some((JSON_ONLY, schema_ref("CreateTenant"))),
+            success: (
+                201,
+                "The tenant was created (200: the same create was sent before).",
+                tenant,
+            ),
+            errors: &[400, 409, 413, 415],
+            location: true,
+            ..base
+        },
+        "list-tenants" => Operation {
+            id: "listTenants",
+            summary: "List the tenants the caller may see, newest first",
+            who: "platform admins: all; others: the tenants they hold roles on",
+            success: (200, "One page of tenants.", Some(schema_ref("TenantPage"))),
+            errors: &[400],
+            query: {
+                let mut q = page_params(100);
+                q.push(query_param(
+                    "status",
+                    "Only tenants in this status (default: live tenants).",
+                    schema_ref("TenantStatus"),
+                ));
+                q.push(query_param(
+                    "plan",
+                    "Only tenants on this plan.",
+                    json!({"type": "string", "enum": plans.plans()}),
+                ));
+                q.push(query_param(
+                    "kind",
+                    "Only tenants of this kind.",
+                    schema_ref("TenantKind"),
+                ));
+                q.push(query_param("search", "Name contains, or slug starts with, this text (case-insensitive).", json!({"type": "string", "pattern": BOUNDED_TEXT_PATTERN, "minLength": 1, "maxLength": 200})));
+                q.push(query_param(
+                    "order",
+                    "Creation order.",
+                    json!({"type": "string", "enum": ["desc", "asc"], "default": "desc"}),
+                ));
+                q
+            },
+            etag: false,
+            ..base
+        },
+        "tenant-stats" => Operation {
+            id: "getTenantStats",
+            summary: "Count tenants by status, plan and kind",
+            who: "platform admins",
+            success: (200, "The counters.", Some(schema_ref("TenantStats"))),
+            etag: false,
+            ..base
+        },
+        "get-tenant-by-slug" => Operation {
+            id: "getTenantBySlug",
+            summary: "Read a tenant by its slug",
+            who: "platform admins; the tenant's admins and members",
+            success: (200, "The tenant.", tenant),
+            errors: &[404],
+            ..base
+        },
+        "get-tenant" => Operation {
+            id: "getTenant",
+            summary: "Read a tenant",
+            who: "platform admins; the tenant's admins and members",
+            success: (200, "The tenant.", tenant),
+            errors: &[404],
+            ..base
+        },
+        "update-tenant" => Operation {
+            id: "updateTenant",
+            summary: "Change a tenant's fields (JSON merge patch, RFC 7396)",
+            who: "platform admins; the tenant's admins",
+            body: Some((PATCH_TYPES, schema_ref("TenantPatch"))),
+            success: (200, "The tenant as changed.", tenant),
+            errors: &[400, 404, 409, 412, 413, 415],
+            if_match: true,
+            ..base
+        },
+        "delete-tenant" => Operation {
+            id: "deleteTenant",
+            summary: "Soft-delete a tenant (kept for audit; deleting twice changes nothing)",
+            who: "platform admins",
+            success: (200, "The tenant, deleted.", tenant),
+            errors: &[400, 404, 412],
+            if_match: true,
+            ..base
+        },
+        "upgrade-tenant" | "downgrade-tenant" => Operation {
+            id: if route.function == "upgrade-tenant" {
+                "upgradeTenant"
+            } else {
+                "downgradeTenant"
+            },
+            summary: if route.function == "upgrade-tenant" {
+                "Move a tenant to a higher plan"
+            } else {
+                "Move a tenant to a lower plan"
+            },
+            who: "platform admins",
+            body: Some((JSON_ONLY, plan_body)),
+            success: (200, "The tenant on its new plan.", tenant),
+            errors: &[400, 404, 409, 413, 415],
+            ..base
+        },
+        "suspend-tenant" => Operation {
+            id: "suspendTenant",
+            summary:
+                "Suspend a tenant (its own users are locked out; suspending twice changes nothing)",
+            who: "platform admins",
+            body: Some((JSON_ONLY, schema_ref("SuspendTenant"))),
+            body_optional: true,
+            success: (200, "The tenant, suspended.", tenant),
+            errors: &[400, 404, 409, 413, 415],
+            query: vec![query_param(
+                "reason",
+                "Why (when the body gives none).",
+                json!({"type": "string", "pattern": BOUNDED_TEXT_PATTERN, "minLength": 1, "maxLength": 500}),
+            )],
+            ..base
+        },
+        "activate-tenant" => Operation {
+            id: "activateTenant",
+            summary: "Activate a suspended tenant",
+            who: "platform admins",
+            body: Some((
+                JSON_ONLY,
+                json!({"type": "object", "additionalProperties": false, "maxProperties": 0}),
+            )),
+            body_optional: true,
+            success: (200, "The tenant, active.", tenant),
+            errors: &[400, 404, 409, 413, 415],
+            ..base
+        },
+        "list-tenant-admins" => Operation {
+            id: "listTenantAdmins",
+            tag: "admins",
+            summary: "List a tenant's admins",
+            who: "platform admins; the tenant's admins",
+            success: (
+                200,
+                "One page of admin grants.",
+                Some(schema_ref("AdminPage")),
+            ),
+            errors: &[400, 404],
+            query: page_params(100),
+            etag: false,
+            ..base
+        },
+        "grant-tenant-admin" => Operation {
+            id: "grantTenantAdmin",
+            tag: "admins",
+            summary: "Make a user an admin of a tenant (granting twice changes nothing)",
+            who: "platform admins; the tenant's admins",
+            body: Some((
+                JSON_ONLY,
+                json!({"type": "object", "additionalProperties": false, "maxProperties": 0}),
+            )),
+            body_optional: true,
+            success: (
+                201,
+                "The user is now an admin (200: already was).",
+                Some(schema_ref("AdminGrant")),
+            ),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
+            location: true,
+            ..base
+        },
+        "revoke-tenant-admin" => Operation {
+            id: "revokeTenantAdmin",
+            tag: "admins",
+            summary: "Remove a user's admin grant (a tenant admin may not remove the last one)",
+            who: "platform admins; the tenant's admins",
+            success: (204, "The grant is gone.", None),
+            errors: &[404, 409],
+            etag: false,
+            ..base
+        },
+        "create-api-key" => Operation {
+            id: "createApiKey",
+            tag: "api-keys",
+            summary: "Create an API key (the key is shown only in this response)",
+            who: "platform admins",
+            body: Some((JSON_ONLY, schema_ref("CreateApiKey"))),
+            success: (
+                201,
+                "The key, with the secret `key` shown once.",
+                Some(schema_ref("CreatedApiKey")),
+            ),
+            errors: &[400, 413, 415],
+            etag: false,
+            location: true,
+            ..base
+        },
+        "list-api-keys" => Operation {
+            id: "listApiKeys",
+            tag: "api-keys",
+            summary: "List API keys, newest first (never their secrets)",
+            who: "platform admins",
+            success: (200, "One page of keys.", Some(schema_ref("ApiKeyPage"))),
+            errors: &[400],
+            query: page_params(100),
+            etag: false,
+            ..base
+        },
+        "revoke-api-key" => Operation {
+            id: "revokeApiKey",
+            tag: "api-keys",
+            summary: "Revoke an API key (revoking twice changes nothing)",
+            who: "platform admins",
+            success: (200, "The key, revoked.", Some(schema_ref("ApiKey"))),
+            errors: &[404],
+            etag: false,
+            ..base
+        },
+        "get-openapi" => Operation {
+            id: "getOpenApi",
+            tag: "meta",
+            summary: "This document",
+            who: "anyone (no credential needed)",
+            success: (
+                200,
+                "The OpenAPI document.",
+                Some(json!({"type": "object"})),
+            ),
+            etag: false,
+            ..base
+        },
+        // A route this table does not describe yet still appears, with its function name.
+        _ => Operation {
+            id: route.function,
+            summary: route.function,
+            ..base
+        },
+    }
+}
+
+/// Whether a route needs no credential.
+pub fn is_public(route: &Route) -> bool {
+    route.function == "get-openapi"
+}
+
+fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => "Invalid input: every invalid field is listed in `details.fields`.",
+        401 => "No credential, or one that does not verify.",
+        403 => "The policies deny it (`notices` names them), the tenant is suspended, or X-Tenant-ID does not match.",
+        404 => "No such resource, or one the caller may not see.",
+        409 => "Conflicts with the resource's state.",
+        412 => "If-Match does not name the current version.",
+        413 => "The body is larger than 64 KiB.",
+        415 => "The body's media type is not accepted.",
+        503 => "Busy or briefly unavailable: retry after `Retry-After` seconds.",
+        _ => "An internal error (logged with the request id; nothing more is said).",
+    }
+}
+
+fn header(description: &str, schema: Value) -> Value {
+    json!({"description": description, "schema": schema})
+}
+
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let (schema, description) = match name {
+                "id" => (schema_ref("TenantId"), "The tenant's id."),
+                "slug" => (schema_ref("Slug"), "The tenant's slug."),
+                "userId" => (schema_ref("UserId"), "The user's id (percent-encoded where needed)."),
+                _ => (schema_ref("ApiKeyId"), "The key's id."),
+            };
+            json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+        })
+        .collect()
+}
+
+fn operation_json(route: &Route, op: &Operation) -> Value {
+    let request_id = header(
+        "The request id (also in every log line of the request).",
+        json!({"type": "string"}),
+    );
+    let mut success_headers = Map::new();
+    success_headers.insert("x-request-id".into(), request_id.clone());
+    if op.etag {
+        success_headers.insert(
+            "ETag".into(),
+            header(
+                "The tenant's version as a strong entity tag, e.g. `\"3\"`.",
+                json!({"type": "string", "pattern": "^\"[0-9]+\"$"}),
+            ),
+        );
+    }
+    if op.location {
+        success_headers.insert(
+            "Location".into(),
+            header(
+                "Where the created resource lives.",
+                json!({"type": "string"}),
+            ),
+        );
+    }
+    let mut success = json!({"description": op.success.1, "headers": success_headers});
+    if let Some(schema) = &op.success.2 {
+        success["content"] = json!({"application/json": {"schema": schema}});
+    }
+    let mut responses = Map::new();
+    responses.insert(op.success.0.to_string(), success);
+    if op.success.0 == 201 {
+        let mut replay = responses[&op.success.0.to_string()].clone();
+        replay["description"] = json!("The same request was made before: what it made.");
+        responses.insert("200".into(), replay);
+    }
+    let public = is_public(route);
+    let mut statuses: Vec<u16> = op.errors.to_vec();
+    if !public {
+        statuses.extend([401, 403, 500, 503]);
+    }
+    statuses.sort_unstable();
+    for status in statuses {
+        let mut headers = Map::new();
+        headers.insert("x-request-id".into(), request_id.clone());
+        if status == 401 {
+            headers.insert(
+                "WWW-Authenticate".into(),
+                header("The Bearer challenge.", json!({"type": "string"})),
+            );
+        }
+        if status == 503 {
+            headers.insert(
+                "Retry-After".into(),
+                header(
+                    "Seconds to wait before retrying.",
+                    json!({"type": "integer"}),
+                ),
+            );
+        }
+        responses.insert(
+            status.to_string(),
+            json!({
+                "description": error_description(status),
+                "headers": headers,
+                "content": {"application/json": {"schema": schema_ref("Error")}},
+            }),
+        );
+    }
+    let mut parameters = path_parameters(route.path);
+    parameters.extend(op.query.iter().cloned());
+    if op.if_match {
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": false,
+            "description": "Apply only to this version (`\"3\"`, a list, or `*`); else 412.",
+            "schema": {"type": "string", "pattern": "^(\\*|\"[0-9]{1,15}\"(, *\"[0-9]{1,15}\")*)$"}}));
+    }
+    if !public {
+        parameters.push(json!({"name": "X-Tenant-ID", "in": "header", "required": false,
+            "description": "The tenant the caller acts for; must match the credential's tenant (else 403 `tenant_mismatch`).",
+            "schema": schema_ref("TenantId")}));
+    }
+    let mut operation = json!({
+        "operationId": op.id,
+        "tags": [op.tag],
+        "summary": op.summary,
+        "description": format!("Who may call it: {}.", op.who),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if public {
+        operation["security"] = json!([]);
+    }
+    if let Some((types, schema)) = &op.body {
+        let content: Map<String, Value> = types
+            .iter()
+            .map(|t| (t.to_string(), json!({"schema": schema})))
+            .collect();
+        operation["requestBody"] = json!({"required": !op.body_optional, "content": content,
+            "description": format!("At most {MAX_BODY_BYTES} bytes.")});
+    }
+    operation
+}
+
+/// OpenAPI links from a create to what can follow it, so stateful testing and readers
+/// follow real flows.
+fn add_links(paths: &mut Map<String, Value>) {
+    let tenant_links = json!({
+        "GetTenant": {"operationId": "getTenant", "parameters": {"id": "$response.body#/id"}},
+        "GetTenantBySlug": {"operationId": "getTenantBySlug", "parameters": {"slug": "$response.body#/slug"}},
+        "UpdateTenant": {"operationId": "updateTenant", "parameters": {"id": "$response.body#/id"}},
+        "SuspendTenant": {"operationId": "suspendTenant", "parameters": {"id": "$response.body#/id"}},
+        "ActivateTenant": {"operationId": "activateTenant", "parameters": {"id": "$response.body#/id"}},
+        "UpgradeTenant": {"operationId": "upgradeTenant", "parameters": {"id": "$response.body#/id"}},
+        "DowngradeTenant": {"operationId": "downgradeTenant", "parameters": {"id": "$response.body#/id"}},
+        "ListTenantAdmins": {"operationId": "listTenantAdmins", "parameters": {"id": "$response.body#/id"}},
+        "GrantTenantAdmin": {"operationId": "grantTenantAdmin", "parameters": {"id": "$response.body#/id"}},
+        "DeleteTenant": {"operationId": "deleteTenant", "parameters": {"id": "$response.body#/id"}},
+    });
+    let grant_links = json!({
+        "RevokeTenantAdmin": {"operationId": "revokeTenantAdmin",
+            "parameters": {"id": "$response.body#/tenantId", "userId": "$response.body#/userId"}},
+        "ListTenantAdmins": {"operationId": "listTenantAdmins", "parameters": {"id": "$response.body#/tenantId"}},
+    });
+    let key_links = json!({
+        "RevokeApiKey": {"operationId": "revokeApiKey", "parameters": {"keyId": "$response.body#/id"}},
+    });
+    for (path, method, links) in [
+        ("/v1/tenants", "post", tenant_links),
+        ("/v1/tenants/{id}/admins/{userId}", "put", grant_links),
+        ("/v1/api-keys", "post", key_links),
+    ] {
+        if let Some(responses) = paths
+            .get_mut(path)
+            .and_then(|p| p.get_mut(method))
+            .and_then(|o| o.get_mut("responses"))
+            .and_then(Value::as_object_mut)
+        {
+            for (status, response) in responses.iter_mut() {
+                if status == "200" || status == "201" {
+                    response["links"] = links.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The schemas of the request bodies, derived from the generated ones: a create is the
+/// mutable fields plus the create-only ones; a patch is the mutable fields, each optional
+/// and (but `name`) removable with `null`.
+fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
+    let fields = schemas.get("TenantFields").cloned().unwrap_or_default();
+    let properties = fields["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+
+    let mut create_properties = properties.clone();
+    create_properties.insert("id".into(), json!({"allOf": [schema_ref("TenantId")], "description": "A client-chosen id: makes the create idempotent."}));
+    create_properties.insert("slug".into(), schema_ref("Slug"));
+    create_properties.insert(
+        "plan".into(),
+        json!({"type": "string", "enum": plans.plans(), "default": plans.default_plan()}),
+    );
+    create_properties.insert("initialAdminUserIds".into(), json!({"type": "array", "items": schema_ref("UserId"),
+        "maxItems": MAX_INITIAL_ADMINS, "uniqueItems": true, "description": "Users made admins in the same transaction."}));
+    debug_assert_eq!(CREATE_ONLY_FIELDS.len(), 4);
+    let login_rules = json!([
+        {"if": {"required": ["loginMode"], "properties": {"loginMode": {"const": "sso"}}},
+         "then": {"required": ["ssoStartUrl", "ssoRegion"], "properties": {"ssoStartUrl": schema_ref("HttpsUrl"), "ssoRegion": schema_ref("AwsRegion")}}},
+        {"if": {"required": ["loginMode"], "properties": {"loginMode": {"const": "email_domain"}}},
+         "then": {"required": ["emailDomain"], "properties": {"emailDomain": schema_ref("DomainName")}}},
+    ]);
+    schemas.insert("CreateTenant".into(), json!({
+        "type": "object",
+        "description": "A new tenant: its fields, a slug, and optionally an id, a plan and initial admins.",
+        "required": ["name", "slug"],
+        "additionalProperties": false,
+        "properties": create_properties,
+        "allOf": login_rules,
+        "examples": [{"name": "Acme Corp", "slug": "acme", "kind": "enterprise", "ownerEmail": "owner@acme.example.com",
+            "loginMode": "sso", "ssoStartUrl": "https://d-1234567890.awsapps.com/start", "ssoRegion": "eu-west-1"}],
+    }));
+
+    let mut patch_properties = properties;
+    for (name, schema) in patch_properties.iter_mut() {
+        if name != "name" && schema.get("$ref").is_some() {
+            *schema = json!({"oneOf": [schema.clone(), {"type": "null"}]});
+        }
+    }
+    schemas.insert("TenantPatch".into(), json!({
+        "type": "object",
+        "description": "A JSON merge patch (RFC 7396) of the mutable fields: a member replaces, `null` removes (`kind` and `loginMode` return to their defaults). Read-only and create-only fields may be sent back unchanged. `loginMode` rules apply to the patched result.",
+        "additionalProperties": false,
+        "properties": patch_properties,
+        "examples": [{"ownerName": "Grace Owner", "maxUsers": 100, "metadata": {"crm": null}}],
+    }));
+
+    schemas.insert("SuspendTenant".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {"reason": {"type": ["string", "null"], "pattern": BOUNDED_TEXT_PATTERN, "minLength": 1, "maxLength": 500}},
+        "examples": [{"reason": "invoice 42 unpaid"}],
+    }));
+
+    schemas.insert("CreateApiKey".into(), json!({
+        "type": "object",
+        "required": ["name", "roles"],
+        "additionalProperties": false,
+        "properties": {
+            "name": {"type": "string", "pattern": BOUNDED_TEXT_PATTERN, "minLength": 1, "maxLength": 100},
+            "roles": {"type": "array", "minItems": 1, "items": schema_ref("Role")},
+            "tenantId": {"oneOf": [schema_ref("TenantId"), {"type": "null"}], "description": "The live tenant a tenant key is bound to."},
+        },
+        "description": "A platform key holds `platform_admin` and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
+        "oneOf": [
+            {"properties": {"roles": {"items": {"const": "platform_admin"}}, "tenantId": {"type": "null"}}},
+            {"required": ["tenantId"], "properties": {"roles": {"items": {"enum": ["tenant_admin", "tenant_member"]}}, "tenantId": schema_ref("TenantId")}},
+        ],
+        "examples": [{"name": "billing-sync", "roles": ["platform_admin"]}],
+    }));
+    schemas.insert("CreatedApiKey".into(), json!({
+        "allOf": [schema_ref("ApiKey"), {"type": "object", "required": ["key"],
+            "properties": {"key": {"type": "string", "pattern": "^tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$", "description": "The key: shown only now, stored only as a hash."}}}],
+    }));
+    for (page, item) in [
+        ("TenantPage", "TenantView"),
+        ("AdminPage", "AdminGrant"),
+        ("ApiKeyPage", "ApiKey"),
+    ] {
+        schemas.insert(page.into(), json!({
+            "type": "object",
+            "required": ["items", "nextCursor"],
+            "properties": {
+                "items": {"type": "array", "items": schema_ref(item)},
+                "nextCursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; `null` on the last."},
+            },
+        }));
+    }
+}
+
+/// The OpenAPI document, as JSON.
+pub fn document() -> Value {
+    let components = ComponentsBuilder::new()
+        .schema_from::<TenantFields>()
+        .schema_from::<Tenant>()
+        .schema_from::<crate::domain::TenantKind>()
+        .schema_from::<crate::domain::TenantStatus>()
+        .schema_from::<crate::domain::tenant::LoginMode>()
+        .schema_from::<Role>()
+        .schema_from::<AdminGrant>()
+        .schema_from::<TenantStats>()
+        .schema("ApiKey", ApiKeyView::schema())
+        .schema("Error", ErrorBody::schema())
+        .schema("TenantView", TenantView::schema())
+        .schema_from::<TenantId>()
+        .schema_from::<ScopeId>()
+        .schema_from::<Slug>()
+        .schema_from::<UserId>()
+        .schema_from::<ApiKeyId>()
+        .schema_from::<crate::domain::values::DisplayName>()
+        .schema_from::<crate::domain::values::Email>()
+        .schema_from::<crate::domain::values::Locale>()
+        .schema_from::<crate::domain::values::AwsRegion>()
+        .schema_from::<crate::domain::values::HttpsUrl>()
+        .schema_from::<crate::domain::values::DomainName>()
+        .schema_from::<crate::domain::values::IamRoleArn>()
+        .schema_from::<crate::domain::values::AwsExternalId>()
+        .build();
+    let mut components = serde_json::to_value(components).unwrap_or_default();
+    let plans = match PlanCatalogue::parse(DEFAULT_CATALOGUE, DEFAULT_PLAN) {
+        Ok(plans) => plans,
+        Err(_) => return Value::Null,
+    };
+    if let Some(schemas) = components["schemas"].as_object_mut() {
+        request_schemas(schemas, &plans);
+    }
+    components["securitySchemes"] = json!({
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "A JWT from the configured issuer (RS256/ES256 via JWKS, or HS256); roles and tenant come from its claims."},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+            "description": "A key made with POST /v1/api-keys or `tenantctl create-api-key` (`tk_<id>_<secret>`)."},
+    });
+
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let op = operation(&route, &plans);
+        let item = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        item[route.method.to_ascii_lowercase()] = operation_json(&route, &op);
+    }
+    add_links(&mut paths);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tenant API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Tenant management for multi-tenant SaaS platforms: tenants, plans, lifecycle, admins and API keys. Every error is the one envelope `Error`; every response carries `x-request-id`.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "tags": [
+            {"name": "tenants", "description": "Tenants and their lifecycle."},
+            {"name": "admins", "description": "A tenant's admins."},
+            {"name": "api-keys", "description": "Machine credentials."},
+            {"name": "meta", "description": "This document."},
+        ],
+        "security": [{"bearerAuth": []}, {"apiKey": []}],
+        "paths": paths,
+        "components": components,
+    })
+}
+
+/// The document as the committed `openapi.json` holds it.
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,10 @@
+//! What a function builds once per cold start: the configuration, the AWS client, the
+//! logging, and the [`App`] holding them.
+
+pub mod app;
+pub mod aws;
+pub mod config;
+pub mod logging;
+
+pub use app::App;
+pub use config::{Config, ConfigError};

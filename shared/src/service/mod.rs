@@ -1,0 +1,11 @@
+//! The use cases: what the API does, given an authorized caller and validated input.
+//! Handlers and `tenantctl` share them; they know the domain and the store, never HTTP.
+//!
+//! - [`tenants`]: create a tenant, and change one (read-modify-write with retries).
+//! - [`visible`]: list the tenants a caller may see.
+//! - [`admins`], [`api_keys`]: grant and revoke tenant admins; create, list and revoke keys.
+
+pub mod admins;
+pub mod api_keys;
+pub mod tenants;
+pub mod visible;

@@ -1,0 +1,169 @@
+//! Creating a tenant, and changing one: every change reads the tenant, computes its next
+//! state with a domain rule and writes it conditioned on the version it read.
+
+use serde_json::{Map, Value};
+
+use crate::auth::access::{Session, TenantAccess};
+use crate::domain::input::{canonical_json, hex_sha256};
+use crate::domain::plans::PlanDirection;
+use crate::domain::stats::TenantStats;
+use crate::domain::tenant::IfMatch;
+use crate::domain::{clock, patch, AdminGrant, NewTenant, Roles, Tenant};
+use crate::error::ApiError;
+use crate::runtime::App;
+use crate::store::Created;
+
+/// How often a read-modify-write is retried after losing a race to another writer.
+const MAX_ATTEMPTS: usize = 10;
+
+/// What a create did.
+#[derive(Debug)]
+pub enum Creation {
+    /// The tenant was created; the caller's roles on it.
+    New(Tenant, Roles),
+    /// The same create was sent before: the tenant it made.
+    Replayed(Tenant, Roles),
+}
+
+/// Creates a tenant from a create body, with its initial admins, in one transaction. A
+/// replay of the same body with the same id answers with the tenant it made.
+pub async fn create(
+    app: &App,
+    session: &Session,
+    body: Map<String, Value>,
+) -> Result<Creation, ApiError> {
+    let new = NewTenant::from_json(&body, &app.config.plans)?;
+    let digest = hex_sha256(&canonical_json(&Value::Object(body)));
+    let now = clock::now_rfc3339();
+    let tenant = Tenant::create(&new, &now);
+    let admins: Vec<AdminGrant> = new
+        .initial_admin_user_ids
+        .iter()
+        .map(|user| AdminGrant {
+            tenant_id: tenant.id.clone(),
+            user_id: user.clone(),
+            granted_at: now.clone(),
+            granted_by: session.caller.id.clone(),
+        })
+        .collect();
+    let caller_is_initial_admin = session
+        .caller
+        .user_id()
+        .is_some_and(|user| new.initial_admin_user_ids.contains(&user));
+    let new_id = tenant.id.clone();
+    let roles_on = |t: &Tenant| session.roles_on(t, caller_is_initial_admin && t.id == new_id);
+    match app.store.create(&tenant, &digest, &admins).await? {
+        Created::New => {
+            let roles = roles_on(&tenant);
+            Ok(Creation::New(tenant, roles))
+        }
+        Created::IdTaken(existing, existing_digest) if existing_digest == digest => {
+            let roles = roles_on(&existing);
+            Ok(Creation::Replayed(*existing, roles))
+        }
+        Created::IdTaken(existing, _) => Err(ApiError::IdConflict(existing.id.to_string())),
+    }
+}
+
+/// Starting from the tenant read for authorization, lets `change` compute its next state
+/// (or `None` for no change) and writes it conditioned on the version read, re-reading and
+/// retrying when another writer got there first. With `If-Match`, a version mismatch is
+/// `412` instead of a retry.
+pub async fn mutate(
+    app: &App,
+    access: &TenantAccess,
+    precondition: &IfMatch,
+    change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError>,
+) -> Result<Tenant, ApiError> {
+    let id = &access.tenant.id;
+    let mut read = Some((access.tenant.clone(), access.create_hash.clone()));
+    for _ in 0..MAX_ATTEMPTS {
+        let (current, digest) = match read.take() {
+            Some(first) => first,
+            None => app
+                .store
+                .get_with_hash(id)
+                .await?
+                .ok_or_else(|| ApiError::tenant_not_found(id))?,
+        };
+        if !precondition.allows(current.version) {
+            return Err(ApiError::PreconditionFailed {
+                current: current.version,
+            });
+        }
+        let Some(mut next) = change(&current)? else {
+            return Ok(current);
+        };
+        next.version = current.version + 1;
+        next.updated_at = clock::now_rfc3339();
+        if app.store.replace(&current, &next, &digest).await? {
+            return Ok(next);
+        }
+        // Someone else wrote first: read again (and re-check If-Match against their write).
+    }
+    Err(ApiError::Unavailable(format!(
+        "tenant {id} kept changing during {MAX_ATTEMPTS} attempts"
+    )))
+}
+
+/// Applies a JSON merge patch to the tenant's mutable fields.
+pub async fn update(
+    app: &App,
+    access: &TenantAccess,
+    precondition: &IfMatch,
+    patch_body: &Map<String, Value>,
+) -> Result<Tenant, ApiError> {
+    mutate(app, access, precondition, |current| {
+        current.ensure_not_deleted("updated")?;
+        current.with_fields(patch::apply(current, patch_body)?)
+    })
+    .await
+}
+
+/// Moves the tenant to `plan`, which must lie in `direction`.
+pub async fn change_plan(
+    app: &App,
+    access: &TenantAccess,
+    direction: PlanDirection,
+    plan: &str,
+) -> Result<Tenant, ApiError> {
+    mutate(app, access, &IfMatch::Any, |current| {
+        current.with_plan(&app.config.plans, direction, plan)
+    })
+    .await
+}
+
+/// Suspends the tenant (a suspended one stays as it is).
+pub async fn suspend(
+    app: &App,
+    access: &TenantAccess,
+    reason: Option<String>,
+) -> Result<Tenant, ApiError> {
+    mutate(app, access, &IfMatch::Any, |current| {
+        current.suspended(reason.clone(), &clock::now_rfc3339())
+    })
+    .await
+}
+
+/// Activates a suspended tenant (an active one stays as it is).
+pub async fn activate(app: &App, access: &TenantAccess) -> Result<Tenant, ApiError> {
+    mutate(app, access, &IfMatch::Any, Tenant::activated).await
+}
+
+/// Soft-deletes the tenant (a deleted one stays as it is).
+pub async fn delete(
+    app: &App,
+    access: &TenantAccess,
+    precondition: &IfMatch,
+) -> Result<Tenant, ApiError> {
+    mutate(app, access, precondition, |current| {
+        Ok(current.deleted(&clock::now_rfc3339()))
+    })
+    .await
+}
+
+/// The tenant counters, summed.
+pub async fn stats(app: &App) -> Result<TenantStats, ApiError> {
+    let shards = app.store.counter_shards().await?;
+    Ok(TenantStats::from_shards(&shards, &app.config.plans))
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Normalises Lambda proxy responses so runs can be compared, and compares them.
+
+invoke-events.sh appends every `cargo lambda invoke` response to a JSON-lines file; this
+script reduces each to what must not change between two builds of the same behaviour:
+the status, the headers but the request id and dates, and the body with ids, secrets,
+cursors and timestamps replaced by placeholders.
+
+  event_responses.py check  RECORDED SNAPSHOT   fail (exit 1) on any difference
+  event_responses.py update RECORDED SNAPSHOT   write the snapshot from this run
+"""
+
+import json
+import re
+import sys
+
+PATTERNS = [
+    (re.compile(r"tenant_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"), "<tenant-id>"),
+    (re.compile(r"scope_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"), "<scope-id>"),
+    (re.compile(r"tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}"), "<api-key>"),
+    (re.compile(r"key_[0-9a-f]{32}"), "<key-id>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),
+]
+# Fields whose value is random or time-dependent however it is spelled.
+OPAQUE = {"requestId": "<request-id>", "nextCursor": "<cursor>"}
+IGNORED_HEADERS = {"x-request-id", "date"}
+
+
+def scrub(value, key=None):
+    if key in OPAQUE and value is not None:
+        return OPAQUE[key]
+    if isinstance(value, dict):
+        return {k: scrub(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        for pattern, placeholder in PATTERNS:
+            value = pattern.sub(placeholder, value)
+    return value
+
+
+def normalise(record):
+    response = record["response"]
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    body = response.get("body")
+    if body:
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    if isinstance(body, dict) and "openapi" in body:
+        # The contract has its own test; here only its version and its paths matter.
+        body = {"openapi": body["openapi"], "paths": sorted(body.get("paths", {}))}
+    return {
+        "event": record["event"],
+        "statusCode": response.get("statusCode"),
+        "headers": scrub({k: v for k, v in headers.items() if k not in IGNORED_HEADERS}),
+        "body": scrub(body) if body else None,
+    }
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [normalise(json.loads(line)) for line in f if line.strip()]
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("check", "update"):
+        sys.exit(__doc__)
+    mode, recorded, snapshot = sys.argv[1:]
+    current = load(recorded)
+    if mode == "update":
+        with open(snapshot, "w", encoding="utf-8") as f:
+            json.dump(current, f, indent=1, sort_keys=True)
+            f.write("\n")
+        print(f"wrote {len(current)} responses to {snapshot}")
+        return
+    with open(snapshot, encoding="utf-8") as f:
+        expected = json.load(f)
+    failures = 0
+    for i in range(max(len(current), len(expected))):
+        got = current[i] if i < len(current) else None
+        want = expected[i] if i < len(expected) else None
+        if got != want:
+            failures += 1
+            name = (want or got)["event"]
+            print(f"FAIL response {i} ({name}) differs from {snapshot}:")
+            print("  expected:", json.dumps(want, sort_keys=True))
+            print("  got:     ", json.dumps(got, sort_keys=True))
+    if failures:
+        sys.exit(f"{failures} response(s) changed; if intended, run with UPDATE_SNAPSHOTS=1")
+    print(f"all {len(current)} responses match {snapshot}")
+
+
+if __name__ == "__main__":
+    main()
