@@ -2,17 +2,28 @@
 #   make local   set up (first run) and serve the API on http://127.0.0.1:9000
 #   make test    set up (first run) and run every check CI runs
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
+#      make sam-local-test  the built API under `sam local start-api` (Docker; README: Local gateway)
 #      make -s token a platform-admin bearer token for the local API
 #      make openapi  regenerate openapi.json from the code
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum tests/support/requirements.txt | cut -c1-12)
-SAM   := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
+SAM   := SAM_CLI_TELEMETRY=0 SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam
 FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checkov-requirements.txt | cut -c1-12)
 
-.PHONY: contract openapi setup local token api-key test lint unit events sam-validate sam-build bench bench-reference bench-check clean
+# `sam build` compiles with [profile.release] of Cargo.toml (fat LTO, one codegen unit):
+# what deploys and `make bench` use. SAM_BUILD_PROFILE=quick builds the same code without
+# LTO and with 16 codegen units, several times faster; `make test` uses it (its checks
+# never judge speed or size). Run `make sam-build` again before deploying after a test.
+SAM_BUILD_PROFILE ?= release
+QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+
+.PHONY: contract openapi setup local token api-key test lint unit events sam-validate checkov \
+  sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -51,7 +62,8 @@ openapi:
 contract: setup
 	tests/support/contract.sh
 
-test: setup lint unit events contract sam-validate sam-build bench-check
+test: SAM_BUILD_PROFILE = quick
+test: setup lint unit events contract sam-validate checkov sam-build bench-check sam-local-test
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt
 
 lint:
@@ -67,16 +79,40 @@ events: setup
 sam-validate: setup
 	$(SAM) validate --lint
 
+# checkov over template.yaml, and over it with its Fn::ForEach loops expanded (checkov does
+# not expand them, so it would not see the per-function log groups and alarms otherwise).
+# Skips are made in each resource's Metadata, with their reasons.
+checkov: setup $(CHECKOV_STAMP)
+	@mkdir -p target
+	$(VENV)/bin/python tests/support/localdb.py expand --output target/template.expanded.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	  -f template.yaml -f target/template.expanded.json
+$(CHECKOV_STAMP): tests/support/checkov-requirements.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/checkov-requirements.txt
+	rm -f $(CHECKOV_VENV)/.installed-*
+	touch $@
+
 # CARGO_LAMBDA_COMPILER=cargo builds with the host toolchain (no zig needed for x86_64).
 sam-build: setup
-	CARGO_LAMBDA_COMPILER=cargo $(SAM) build
+	$(if $(filter quick,$(SAM_BUILD_PROFILE)),$(QUICK_PROFILE_ENV)) CARGO_LAMBDA_COMPILER=cargo $(SAM) build
+
+# The built API under `sam local start-api`, offline (Docker; images built from Debian
+# packages when missing): a tenant's life through SAM's gateway (README: Local gateway).
+sam-local-test: sam-build
+	tests/support/sam-local-test.sh
+
+# The same setup, serving the built API on http://127.0.0.1:3000 until Ctrl-C.
+sam-local: setup
+	tests/support/sam-local-test.sh --serve 3000
 
 # The benchmark's floor: the hello-world lambda_http reference (tests/bench/hello), a
 # release bootstrap built the same way but on its own, so that its dependency features are
 # its own and do not touch the functions'.
 CARGO_LAMBDA := CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda
 bench-reference: setup
-	$(CARGO_LAMBDA) build --release --bin hello-world
+	$(if $(filter quick,$(SAM_BUILD_PROFILE)),$(QUICK_PROFILE_ENV)) $(CARGO_LAMBDA) build --release --bin hello-world
 
 # Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
 bench: setup bench-reference

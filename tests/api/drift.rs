@@ -121,3 +121,35 @@ fn every_function_has_its_crate() {
         assert!(main.exists(), "{} is missing", main.display());
     }
 }
+
+#[test]
+fn every_function_has_its_log_group_and_alarms() {
+    let described = describe();
+    let functions = described["functions"].as_array().unwrap();
+    let binaries: BTreeSet<&str> = functions
+        .iter()
+        .map(|f| f["binary"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION])
+        .collect();
+    assert_eq!(binaries, expected);
+    for function in functions {
+        let id = function["logicalId"].as_str().unwrap();
+        let stem = id
+            .strip_suffix("Function")
+            .expect("logical ids end in Function");
+        assert_eq!(
+            function["logGroup"],
+            json!(format!("{stem}LogGroup")),
+            "{id}: LoggingConfig.LogGroup must be its own log group (template.yaml, FunctionMonitoring)"
+        );
+        assert_eq!(
+            function["alarms"],
+            json!(["Errors", "Throttles"]),
+            "{id}: its alarms (template.yaml, FunctionMonitoring)"
+        );
+    }
+}

@@ -10,7 +10,11 @@ definition, so local runs use exactly the table that SAM deploys.
       table exists. With --exit-on-stdin-eof it stops when its parent closes stdin.
   localdb.py describe
       Print, as JSON, the table definition and routes declared by template.yaml and the
-      `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code).
+      `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code),
+      and each function's log group and monitoring (Fn::ForEach loops expanded).
+  localdb.py expand [--output FILE]
+      Print template.yaml as JSON with its Fn::ForEach loops expanded (what
+      AWS::LanguageExtensions deploys), for checkers that do not expand them (checkov).
 """
 
 import argparse
@@ -25,8 +29,10 @@ TEMPLATE = os.path.join(ROOT, "template.yaml")
 CARGO_TOML = os.path.join(ROOT, "Cargo.toml")
 
 
-def load_template():
-    """template.yaml as plain data; CloudFormation tags (!Ref, !Sub...) become {"Fn": ...}."""
+def load_template(cfn=False):
+    """template.yaml as plain data, its Fn::ForEach loops expanded. CloudFormation tags
+    (!Ref, !Sub...) become {"Fn::<tag>": ...}, or with cfn=True the JSON form CloudFormation
+    itself reads ({"Ref": ...}, {"Fn::GetAtt": [resource, attribute]}...)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -39,11 +45,45 @@ def load_template():
             value = loader.construct_sequence(node, deep=True)
         else:
             value = loader.construct_mapping(node, deep=True)
+        if cfn and suffix == "Ref":
+            return {"Ref": value}
+        if cfn and suffix == "GetAtt" and isinstance(value, str):
+            return {"Fn::GetAtt": value.split(".", 1)}
         return {"Fn::" + suffix: value}
 
     Loader.add_multi_constructor("!", tagged)
     with open(TEMPLATE, encoding="utf-8") as f:
-        return yaml.load(f, Loader=Loader)
+        template = yaml.load(f, Loader=Loader)
+    template["Resources"] = expand_for_each(template["Resources"])
+    return template
+
+
+def expand_for_each(section):
+    """Expands every `Fn::ForEach::<loop>: [identifier, [values...], {key: fragment}]` of a
+    template section the way AWS::LanguageExtensions does: one copy of the fragment per
+    value, with ${identifier} and &{identifier} replaced in keys and strings."""
+    expanded = {}
+    for key, value in section.items():
+        if not key.startswith("Fn::ForEach::"):
+            expanded[key] = value
+            continue
+        identifier, collection, fragment = value
+        if not isinstance(collection, list):
+            raise SystemExit(f"{key}: only a literal list of values can be expanded here")
+        for item in collection:
+            copy = substitute(fragment, identifier, str(item))
+            expanded.update(expand_for_each(copy))
+    return expanded
+
+
+def substitute(value, identifier, item):
+    if isinstance(value, str):
+        return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
+    if isinstance(value, list):
+        return [substitute(v, identifier, item) for v in value]
+    if isinstance(value, dict):
+        return {substitute(k, identifier, item): substitute(v, identifier, item) for k, v in value.items()}
+    return value
 
 
 def table_definition(template):
@@ -76,6 +116,32 @@ def template_routes(template):
     return routes
 
 
+def functions(template):
+    """Every function: its logical id, binary, LoggingConfig.LogGroup and alarms."""
+    resources = template["Resources"]
+    alarms = {}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            props = resource["Properties"]
+            for dim in props.get("Dimensions", []):
+                if dim["Name"] == "FunctionName":
+                    value = dim["Value"]  # {"Fn::Ref": id} or {"Fn::Sub": "${id}"}
+                    target = value.get("Fn::Ref") or value.get("Fn::Sub", "").strip("${}")
+                    alarms.setdefault(target, []).append(props["MetricName"])
+    result = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        log_group = resource["Properties"].get("LoggingConfig", {}).get("LogGroup", {})
+        result.append({
+            "logicalId": logical_id,
+            "binary": resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary"),
+            "logGroup": log_group.get("Fn::Ref") if isinstance(log_group, dict) else None,
+            "alarms": sorted(alarms.get(logical_id, [])),
+        })
+    return result
+
+
 def watch_routes():
     """(method, path, binary) from Cargo.toml's cargo lambda watch router."""
     with open(CARGO_TOML, "rb") as f:
@@ -95,7 +161,17 @@ def describe():
         "table": table_definition(template),
         "routes": template_routes(template),
         "watchRoutes": watch_routes(),
+        "functions": functions(template),
     }, indent=2))
+
+
+def expand(args):
+    text = json.dumps(load_template(cfn=True), indent=1)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        print(text)
 
 
 def serve(args):
@@ -138,9 +214,13 @@ def main():
     s.add_argument("--table", default=None)
     s.add_argument("--exit-on-stdin-eof", action="store_true")
     sub.add_parser("describe")
+    e = sub.add_parser("expand")
+    e.add_argument("--output", default=None)
     args = parser.parse_args()
     if args.command == "describe":
         describe()
+    elif args.command == "expand":
+        expand(args)
     else:
         serve(args)
 
