@@ -21,4 +21,4 @@ pub mod service;
 pub mod store;
 
 pub use error::ApiError;
-pub use runtime::{logging, App, Config};
+pub use runtime::{logging, App, Config, Publisher};

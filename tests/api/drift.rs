@@ -7,8 +7,8 @@ use std::process::Command;
 
 use integration_tests::{python, workspace_root};
 use serde_json::{json, Value};
-use tenant_shared::http::routes::{FALLBACK_FUNCTION, ROUTES};
-use tenant_shared::store::table::{INDEXES, PRIMARY_KEY};
+use tenant_shared::http::routes::{CONSUMERS, FALLBACK_FUNCTION, ROUTES};
+use tenant_shared::store::table::{INDEXES, PRIMARY_KEY, STREAM_VIEW, TTL_ATTRIBUTE};
 
 fn describe() -> Value {
     let output = Command::new(python())
@@ -61,6 +61,12 @@ fn template_table_matches_the_code() {
         })
         .collect();
     assert_eq!(declared, attributes);
+    assert_eq!(
+        table["StreamSpecification"],
+        json!({"StreamEnabled": true, "StreamViewType": STREAM_VIEW}),
+        "the outbox needs the stream the code expects"
+    );
+    assert_eq!(table["TimeToLiveAttribute"], TTL_ATTRIBUTE);
 }
 
 fn code_routes() -> BTreeSet<(String, String, String)> {
@@ -112,7 +118,11 @@ fn watch_router_matches_the_code() {
 
 #[test]
 fn every_function_has_its_crate() {
-    let functions = ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]);
+    let functions = ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION])
+        .chain(CONSUMERS);
     for function in functions {
         let main = workspace_root()
             .join("functions")
@@ -134,6 +144,7 @@ fn every_function_has_its_log_group_and_alarms() {
         .iter()
         .map(|r| r.function)
         .chain([FALLBACK_FUNCTION])
+        .chain(CONSUMERS)
         .collect();
     assert_eq!(binaries, expected);
     for function in functions {
@@ -146,9 +157,14 @@ fn every_function_has_its_log_group_and_alarms() {
             json!(format!("{stem}LogGroup")),
             "{id}: LoggingConfig.LogGroup must be its own log group (template.yaml, FunctionMonitoring)"
         );
+        // A stream consumer also watches how far behind its stream it is.
+        let alarms = if CONSUMERS.contains(&function["binary"].as_str().unwrap()) {
+            json!(["Errors", "IteratorAge", "Throttles"])
+        } else {
+            json!(["Errors", "Throttles"])
+        };
         assert_eq!(
-            function["alarms"],
-            json!(["Errors", "Throttles"]),
+            function["alarms"], alarms,
             "{id}: its alarms (template.yaml, FunctionMonitoring)"
         );
     }

@@ -9,6 +9,7 @@ mod contract;
 mod create;
 mod drift;
 mod errors;
+mod events;
 mod jwks;
 mod lifecycle;
 mod listing;

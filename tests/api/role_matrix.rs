@@ -45,7 +45,7 @@ enum Target {
 
 /// Each endpoint: its route function, a name, and the status a caller allowed to use it
 /// gets.
-const ENDPOINTS: [(&str, u16); 18] = [
+const ENDPOINTS: [(&str, u16); 19] = [
     ("create-tenant", 201),
     ("list-tenants", 200),
     ("tenant-stats", 200),
@@ -60,6 +60,7 @@ const ENDPOINTS: [(&str, u16); 18] = [
     ("list-tenant-admins", 200),
     ("grant-tenant-admin", 201),
     ("revoke-tenant-admin", 204),
+    ("list-tenant-events", 200),
     ("create-api-key", 201),
     ("list-api-keys", 200),
     ("revoke-api-key", 200),
@@ -99,6 +100,7 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
             | "list-tenant-admins"
             | "grant-tenant-admin"
             | "revoke-tenant-admin"
+            | "list-tenant-events"
                 if tenant_admin =>
             {
                 allowed
@@ -198,6 +200,7 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
         "revoke-tenant-admin" => {
             TestRequest::new("DELETE", &format!("/v1/tenants/{id}/admins/seed-admin"))
         }
+        "list-tenant-events" => TestRequest::new("GET", &format!("/v1/tenants/{id}/events")),
         "create-api-key" => json_post(
             "/v1/api-keys".into(),
             json!({"name": "k", "roles": ["platform_admin"]}),

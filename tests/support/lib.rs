@@ -398,4 +398,39 @@ impl TestApp {
         self.create_tenant(&serde_json::json!({ "name": format!("Tenant {slug}"), "slug": slug }))
             .await
     }
+
+    /// Every change event stored in the table (the outbox), oldest first, as published.
+    pub async fn stored_events(&self) -> Vec<Value> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("entity = :e")
+                .expression_attribute_values(":e", AttributeValue::S("event".into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .expect("scan the test table");
+            for item in page.items.unwrap_or_default() {
+                let body = item["event"].as_s().expect("an event item holds its event");
+                events.push(serde_json::from_str::<Value>(body).expect("event JSON"));
+            }
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        events.sort_by_key(|e| {
+            (
+                e["occurredAt"].as_str().unwrap_or_default().to_owned(),
+                e["eventId"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
+        events
+    }
 }

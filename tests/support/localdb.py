@@ -99,7 +99,14 @@ def table_definition(template):
             {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
             for gsi in props.get("GlobalSecondaryIndexes", [])
         ],
+        "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]},
     }
+
+
+def ttl_attribute(template):
+    """The table's TTL attribute name."""
+    tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    return tables[0]["Properties"]["TimeToLiveSpecification"]["AttributeName"]
 
 
 def template_routes(template):
@@ -158,7 +165,7 @@ def watch_routes():
 def describe():
     template = load_template()
     print(json.dumps({
-        "table": table_definition(template),
+        "table": {**table_definition(template), "TimeToLiveAttribute": ttl_attribute(template)},
         "routes": template_routes(template),
         "watchRoutes": watch_routes(),
         "functions": functions(template),
@@ -192,8 +199,12 @@ def serve(args):
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         existing = client.list_tables()["TableNames"]
         if args.table not in existing:
-            definition = table_definition(load_template())
-            client.create_table(TableName=args.table, BillingMode="PAY_PER_REQUEST", **definition)
+            template = load_template()
+            client.create_table(TableName=args.table, BillingMode="PAY_PER_REQUEST", **table_definition(template))
+            client.update_time_to_live(
+                TableName=args.table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute(template)},
+            )
 
     print(f"READY {endpoint}", flush=True)
     if args.exit_on_stdin_eof:

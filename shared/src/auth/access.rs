@@ -13,6 +13,7 @@ use super::credentials::{self, invalid, Caller, CallerKind, Credential, TenantHe
 use super::jwt::JwtVerifier;
 use super::policy::{Action, Decision, Facts, Policies, Resource};
 use crate::domain::api_key;
+use crate::domain::event::{Actor, ActorKind, Origin};
 use crate::domain::roles::{self, Role, Roles};
 use crate::domain::{Tenant, TenantId, TenantStatus};
 use crate::error::ApiError;
@@ -35,9 +36,25 @@ pub struct Session {
     pub bound_status: &'static str,
     /// The `X-Tenant-ID` header, if sent.
     pub tenant_header: Option<TenantHeader>,
+    /// The request's id, which the events of its changes carry.
+    pub request_id: String,
 }
 
 impl Session {
+    /// Who is making this request's changes, and in which request.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            actor: Actor {
+                kind: match self.caller.kind {
+                    CallerKind::User => ActorKind::User,
+                    CallerKind::ApiKey => ActorKind::ApiKey,
+                },
+                id: self.caller.id.clone(),
+            },
+            request_id: self.request_id.clone(),
+        }
+    }
+
     /// Whether `X-Tenant-ID` names another tenant than the credential's (or, for a
     /// credential bound to none, than the tenant the request is about).
     fn header_mismatch(&self, target: Option<&str>) -> bool {
@@ -372,6 +389,7 @@ impl Auth {
             caller,
             bound_status,
             tenant_header: credentials::tenant_header(req),
+            request_id: credentials::request_id(req),
         };
         Ok((session, target_read))
     }

@@ -1,7 +1,7 @@
 //! The credential a request presents, and the caller it proves.
 
 use lambda_http::http::header::AUTHORIZATION;
-use lambda_http::Request;
+use lambda_http::{Request, RequestExt};
 
 use crate::domain::api_key;
 use crate::domain::roles::{Role, Roles};
@@ -145,4 +145,21 @@ pub fn tenant_header(req: &Request) -> Option<TenantHeader> {
         Ok(id) => TenantHeader::Names(id),
         Err(_) => TenantHeader::Malformed,
     })
+}
+
+/// The request id: the Lambda invocation's id (also in every log line of the request),
+/// else API Gateway's, else a fresh one.
+pub fn request_id(req: &Request) -> String {
+    if let Some(ctx) = req.lambda_context_ref() {
+        if !ctx.request_id.is_empty() {
+            return ctx.request_id.clone();
+        }
+    }
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+    {
+        if let Some(id) = &ctx.request_id {
+            return id.clone();
+        }
+    }
+    uuid::Uuid::now_v7().to_string()
 }

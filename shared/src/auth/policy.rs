@@ -63,6 +63,7 @@ pub enum Action {
     GrantAdmin,
     RevokeAdmin,
     ManageApiKeys,
+    ListEvents,
 }
 
 impl Action {
@@ -82,6 +83,7 @@ impl Action {
             Self::GrantAdmin => "GrantAdmin",
             Self::RevokeAdmin => "RevokeAdmin",
             Self::ManageApiKeys => "ManageApiKeys",
+            Self::ListEvents => "ListEvents",
         }
     }
 }
@@ -343,7 +345,7 @@ mod tests {
     use super::*;
     use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-    const ALL_ACTIONS: [Action; 13] = [
+    const ALL_ACTIONS: [Action; 14] = [
         Action::CreateTenant,
         Action::ListTenants,
         Action::ReadTenant,
@@ -357,6 +359,7 @@ mod tests {
         Action::GrantAdmin,
         Action::RevokeAdmin,
         Action::ManageApiKeys,
+        Action::ListEvents,
     ];
     use crate::auth::credentials::CallerKind;
     use crate::domain::roles::Role;
@@ -556,7 +559,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 13 * 2 * 8 * 8 * 3 * 2 * 2 * 2);
+        assert_eq!(checked, ALL_ACTIONS.len() * 2 * 8 * 8 * 3 * 2 * 2 * 2);
     }
 
     /// Strict validation of `text` against the schema: the error messages, empty if valid.

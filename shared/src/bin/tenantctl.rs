@@ -23,6 +23,7 @@ use std::process::ExitCode;
 
 use serde_json::{json, Value};
 use tenant_shared::auth::jwt::{mint_hs256, DevClaims};
+use tenant_shared::domain::event::{Actor, ActorKind, Origin};
 use tenant_shared::domain::Role;
 use tenant_shared::service::api_keys;
 use tenant_shared::{App, Config};
@@ -109,7 +110,15 @@ async fn create_api_key(options: &Options) -> Result<String, String> {
     let Value::Object(body) = body else {
         return Err("internal: body is not an object".into());
     };
-    let created = api_keys::create(&app, &body, "tenantctl")
+    // The bootstrap key's event names tenantctl as its actor (there is no caller yet).
+    let origin = Origin {
+        actor: Actor {
+            kind: ActorKind::User,
+            id: "tenantctl".to_owned(),
+        },
+        request_id: format!("tenantctl-{}", uuid::Uuid::now_v7()),
+    };
+    let created = api_keys::create(&app, &body, &origin)
         .await
         .map_err(|e| format!("{}: {}", e.code(), e.public_message()))?;
     eprintln!(

@@ -9,11 +9,13 @@
 //! - [`plans`], [`stats`]: the plan catalogue and the tenant counters.
 //! - [`roles`], [`admin`], [`api_key`]: who may act, and their grants and keys.
 //! - [`list_query`], [`page`]: listing requests and the one page shape.
+//! - [`event`]: the change event every state change writes with itself.
 //! - [`clock`]: the one timestamp format.
 
 pub mod admin;
 pub mod api_key;
 pub mod clock;
+pub mod event;
 pub mod input;
 pub mod list_query;
 pub mod page;
@@ -26,6 +28,7 @@ pub mod values;
 
 pub use admin::AdminGrant;
 pub use api_key::{ApiKey, NewApiKey};
+pub use event::{ChangeEvent, EventType, Origin};
 pub use list_query::ListQuery;
 pub use page::Page;
 pub use roles::{Role, Roles};

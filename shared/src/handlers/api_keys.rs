@@ -29,7 +29,7 @@ pub async fn revoke_api_key(app: &App, req: Request) -> Result<Response<Body>, E
 async fn create(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let session = app.auth.platform(req, Action::ManageApiKeys).await?;
     let body = http::json_object(req, &[JSON])?;
-    let created = service::create(app, &body, &session.caller.id).await?;
+    let created = service::create(app, &body, &session.origin()).await?;
     let location = format!("/v1/api-keys/{}", created.view.id);
     let mut view = serde_json::to_value(&created.view).context("encoding an API key")?;
     if let Value::Object(map) = &mut view {
@@ -51,6 +51,6 @@ async fn list(app: &App, req: &Request) -> Result<Reply, ApiError> {
 async fn revoke(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let session = app.auth.platform(req, Action::ManageApiKeys).await?;
     let id = http::path_param(req, "keyId");
-    let revoked = service::revoke(app, &id, &session.caller.id).await?;
+    let revoked = service::revoke(app, &id, &session.origin()).await?;
     Reply::json(StatusCode::OK, &revoked)
 }

@@ -6,10 +6,12 @@
 //! - [`tenants`]: the tenant resource and its lifecycle actions.
 //! - [`admins`]: a tenant's admins.
 //! - [`api_keys`]: machine credentials.
+//! - [`events`]: a tenant's audit trail, and the stream consumer publishing events.
 //! - [`openapi`]: the OpenAPI document, generated from the route table and the types.
 
 pub mod admins;
 pub mod api_keys;
+pub mod events;
 pub mod openapi;
 pub mod tenants;
 
@@ -17,6 +19,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 pub use admins::{grant_tenant_admin, list_tenant_admins, revoke_tenant_admin};
 pub use api_keys::{create_api_key, list_api_keys, revoke_api_key};
+pub use events::{list_tenant_events, publish_events};
 pub use openapi::get_openapi;
 pub use tenants::{
     activate_tenant, create_tenant, delete_tenant, downgrade_tenant, get_tenant,
@@ -76,6 +79,7 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
         "list-tenant-admins" => list_tenant_admins(app, req).await,
         "grant-tenant-admin" => grant_tenant_admin(app, req).await,
         "revoke-tenant-admin" => revoke_tenant_admin(app, req).await,
+        "list-tenant-events" => list_tenant_events(app, req).await,
         "create-api-key" => create_api_key(app, req).await,
         "list-api-keys" => list_api_keys(app, req).await,
         "revoke-api-key" => revoke_api_key(app, req).await,

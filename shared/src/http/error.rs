@@ -4,7 +4,7 @@
 
 use lambda_http::http::header::{HeaderValue, CONTENT_TYPE};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -13,22 +13,7 @@ use super::reply::Reply;
 use super::{JSON, REQUEST_ID_HEADER};
 use crate::error::ApiError;
 
-/// The request id: the Lambda invocation's id (also in every log line of the request),
-/// else API Gateway's, else a fresh one.
-pub fn request_id(req: &Request) -> String {
-    if let Some(ctx) = req.lambda_context_ref() {
-        if !ctx.request_id.is_empty() {
-            return ctx.request_id.clone();
-        }
-    }
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
-    {
-        if let Some(id) = &ctx.request_id {
-            return id.clone();
-        }
-    }
-    uuid::Uuid::now_v7().to_string()
-}
+pub use crate::auth::credentials::request_id;
 
 /// Turns a handler's outcome into the response, logging failures with the request id.
 pub fn respond(req: &Request, outcome: Result<Reply, ApiError>) -> Response<Body> {

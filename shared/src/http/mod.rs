@@ -145,16 +145,41 @@ pub fn page_params(
     max: usize,
     default: usize,
 ) -> Result<(usize, Option<String>), ApiError> {
+    let (limit, cursor, _) = filtered_page_params::<()>(req, max, default, None)?;
+    Ok((limit, cursor))
+}
+
+/// A query parameter's parser: its value, or why it is refused.
+pub type Parser<T> = fn(&str) -> Result<T, String>;
+
+/// `limit`, `cursor` and the one filter parameter `filter` (given at most once, checked
+/// by `parse`) of a paginated listing; any other parameter is refused.
+pub fn filtered_page_params<T>(
+    req: &Request,
+    max: usize,
+    default: usize,
+    filter: Option<(&str, Parser<T>)>,
+) -> Result<(usize, Option<String>, Option<T>), ApiError> {
     let mut problems = Problems::default();
+    let filter_name = filter.map(|(name, _)| name);
     for name in query_names(req) {
-        if name != "limit" && name != "cursor" {
+        if name != "limit" && name != "cursor" && Some(name.as_str()) != filter_name {
             problems.add(&name, "is not a known query parameter");
         }
     }
     let limit_raw = problems.at_most_once("limit", query_values(req, "limit"));
     let cursor = problems.at_most_once("cursor", query_values(req, "cursor"));
     let limit = problems.page_size(limit_raw, max, default);
-    problems.finish((limit, cursor))
+    let mut value = None;
+    if let Some((name, parse)) = filter {
+        if let Some(raw) = problems.at_most_once(name, query_values(req, name)) {
+            match parse(&raw) {
+                Ok(v) => value = Some(v),
+                Err(why) => problems.add(name, why),
+            }
+        }
+    }
+    problems.finish((limit, cursor, value))
 }
 
 /// Names of all query parameters present.

@@ -18,7 +18,8 @@ use crate::domain::stats::TenantStats;
 use crate::domain::tenant::{CREATE_ONLY_FIELDS, MAX_INITIAL_ADMINS};
 use crate::domain::values::BOUNDED_TEXT_PATTERN;
 use crate::domain::{
-    AdminGrant, ApiKeyId, Role, ScopeId, Slug, Tenant, TenantFields, TenantId, UserId,
+    AdminGrant, ApiKeyId, ChangeEvent, EventType, Role, ScopeId, Slug, Tenant, TenantFields,
+    TenantId, UserId,
 };
 
 /// What one operation is, beyond its route.
@@ -277,6 +278,30 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             etag: false,
             ..base
         },
+        "list-tenant-events" => Operation {
+            id: "listTenantEvents",
+            tag: "events",
+            summary: "A tenant's audit trail: its change events, newest first",
+            who: "platform admins; the tenant's admins",
+            success: (
+                200,
+                "One page of change events.",
+                Some(schema_ref("EventPage")),
+            ),
+            errors: &[400, 404],
+            query: {
+                let mut query = page_params(100);
+                let types: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                query.push(query_param(
+                    "type",
+                    "Only events of this type.",
+                    json!({"type": "string", "enum": types}),
+                ));
+                query
+            },
+            etag: false,
+            ..base
+        },
         "create-api-key" => Operation {
             id: "createApiKey",
             tag: "api-keys",
@@ -497,6 +522,7 @@ fn add_links(paths: &mut Map<String, Value>) {
         "UpgradeTenant": {"operationId": "upgradeTenant", "parameters": {"id": "$response.body#/id"}},
         "DowngradeTenant": {"operationId": "downgradeTenant", "parameters": {"id": "$response.body#/id"}},
         "ListTenantAdmins": {"operationId": "listTenantAdmins", "parameters": {"id": "$response.body#/id"}},
+        "ListTenantEvents": {"operationId": "listTenantEvents", "parameters": {"id": "$response.body#/id"}},
         "GrantTenantAdmin": {"operationId": "grantTenantAdmin", "parameters": {"id": "$response.body#/id"}},
         "DeleteTenant": {"operationId": "deleteTenant", "parameters": {"id": "$response.body#/id"}},
     });
@@ -610,6 +636,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
         ("TenantPage", "TenantView"),
         ("AdminPage", "AdminGrant"),
         ("ApiKeyPage", "ApiKey"),
+        ("EventPage", "ChangeEvent"),
     ] {
         schemas.insert(page.into(), json!({
             "type": "object",
@@ -632,6 +659,12 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::tenant::LoginMode>()
         .schema_from::<Role>()
         .schema_from::<AdminGrant>()
+        .schema_from::<ChangeEvent>()
+        .schema_from::<EventType>()
+        .schema_from::<crate::domain::event::Actor>()
+        .schema_from::<crate::domain::event::ActorKind>()
+        .schema_from::<crate::domain::event::FieldChange>()
+        .schema_from::<crate::domain::event::AdminChange>()
         .schema_from::<TenantStats>()
         .schema("ApiKey", ApiKeyView::schema())
         .schema("Error", ErrorBody::schema())
@@ -679,13 +712,14 @@ pub fn document() -> Value {
         "info": {
             "title": "Tenant API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Tenant management for multi-tenant SaaS platforms: tenants, plans, lifecycle, admins and API keys. Every error is the one envelope `Error`; every response carries `x-request-id`.",
+            "description": "Tenant management for multi-tenant SaaS platforms: tenants, plans, lifecycle, admins, API keys and their change events. Every error is the one envelope `Error`; every response carries `x-request-id`.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "tags": [
             {"name": "tenants", "description": "Tenants and their lifecycle."},
             {"name": "admins", "description": "A tenant's admins."},
             {"name": "api-keys", "description": "Machine credentials."},
+            {"name": "events", "description": "Change events: the audit trail (also published on the event bus)."},
             {"name": "meta", "description": "This document."},
         ],
         "security": [{"bearerAuth": []}, {"apiKey": []}],

@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 18] = [
+pub const ROUTES: [Route; 19] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -44,11 +44,15 @@ pub const ROUTES: [Route; 18] = [
         "/v1/tenants/{id}/admins/{userId}",
         "revoke-tenant-admin",
     ),
+    route("GET", "/v1/tenants/{id}/events", "list-tenant-events"),
     route("POST", "/v1/api-keys", "create-api-key"),
     route("GET", "/v1/api-keys", "list-api-keys"),
     route("DELETE", "/v1/api-keys/{keyId}", "revoke-api-key"),
     route("GET", "/v1/openapi.json", "get-openapi"),
 ];
+
+/// Functions no route reaches: consumers of the table's stream and of queues.
+pub const CONSUMERS: [&str; 1] = ["publish-events"];
 
 /// The function that answers every request no route matches.
 pub const FALLBACK_FUNCTION: &str = "route-not-found";

@@ -32,7 +32,8 @@ impl App {
 
     /// Builds the state around an existing client (tests point it at their own table).
     pub fn with_client(config: Config, client: Client) -> Result<Self, ConfigError> {
-        let store = Store::new(client, config.table_name.clone());
+        let store = Store::new(client, config.table_name.clone())
+            .with_event_retention(config.event_retention_days);
         let cursors = CursorCodec::new(&config.cursor_secret);
         let policies = Policies::load().map_err(ConfigError::Policies)?;
         let jwt = config.jwt.clone().map(JwtVerifier::new);

@@ -1,4 +1,4 @@
-//! The DynamoDB client, built for a fast cold start.
+//! The AWS clients (DynamoDB; EventBridge for the publisher), built for a fast cold start.
 //!
 //! On Lambda the execution role's credentials and the region are environment variables,
 //! so the client reads them directly instead of running aws-config's default provider
@@ -8,6 +8,7 @@
 //! built lazily, on the first request.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -21,7 +22,7 @@ pub const AWS_ROOT_CAS: &str = include_str!("aws-roots.pem");
 pub struct ClientSettings {
     /// The AWS region.
     pub region: String,
-    /// A DynamoDB endpoint override (local engines); `None` uses the regional endpoint.
+    /// An endpoint override (local engines); `None` uses the regional endpoint.
     pub endpoint: Option<String>,
     /// Fixed credentials; `None` reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
     /// `AWS_SESSION_TOKEN` from the environment, as Lambda provides them.
@@ -47,8 +48,21 @@ impl ClientSettings {
     }
 }
 
-/// Builds a DynamoDB client for `settings`.
-pub fn dynamodb_client(settings: &ClientSettings) -> Client {
+/// What every client shares: its HTTPS client, credentials and region.
+fn parts(settings: &ClientSettings) -> (SharedHttpClient, SharedCredentialsProvider, Region) {
+    let credentials = match &settings.credentials {
+        Some(fixed) => SharedCredentialsProvider::new(fixed.clone()),
+        None => SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+    };
+    (
+        http_client(settings),
+        credentials,
+        Region::new(settings.region.clone()),
+    )
+}
+
+/// The HTTPS client every AWS client here uses (rustls with *ring*, the AWS roots).
+pub fn http_client(settings: &ClientSettings) -> SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(settings.native_roots)
         .with_pem_certificate(AWS_ROOT_CAS.as_bytes());
@@ -56,22 +70,35 @@ pub fn dynamodb_client(settings: &ClientSettings) -> Client {
     let http =
         aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
     // A TLS context from a trust store and no extra server names cannot fail to build.
-    let http = match tls.build() {
+    match tls.build() {
         Ok(context) => http.tls_context(context),
         Err(_) => http,
     }
-    .build_https();
-    let credentials = match &settings.credentials {
-        Some(fixed) => SharedCredentialsProvider::new(fixed.clone()),
-        None => SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
-    };
+    .build_https()
+}
+
+/// Builds a DynamoDB client for `settings`.
+pub fn dynamodb_client(settings: &ClientSettings) -> Client {
+    let (http, credentials, region) = parts(settings);
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(settings.region.clone()))
+        .region(region)
         .credentials_provider(credentials)
         .http_client(http);
     config.set_endpoint_url(settings.endpoint.clone());
     Client::from_conf(config.build())
+}
+
+/// Builds an EventBridge client for `settings` (its endpoint override is EventBridge's).
+pub fn eventbridge_client(settings: &ClientSettings) -> aws_sdk_eventbridge::Client {
+    let (http, credentials, region) = parts(settings);
+    let mut config = aws_sdk_eventbridge::Config::builder()
+        .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(credentials)
+        .http_client(http);
+    config.set_endpoint_url(settings.endpoint.clone());
+    aws_sdk_eventbridge::Client::from_conf(config.build())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! | `JWT_ROLES_CLAIM` | claim holding roles (`cognito:groups` for Cognito groups) | `roles` |
 //! | `JWT_TENANT_CLAIM` | claim holding the tenant id | `tenant_id` |
 //! | `JWT_LEEWAY_SECONDS` | clock skew tolerated on `exp`/`nbf` | `30` |
+//! | `EVENT_RETENTION_DAYS` | days change events are kept (the table's TTL removes them) | unset or `0`: forever |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
 use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
@@ -31,6 +32,8 @@ pub struct Config {
     pub cursor_secret: Vec<u8>,
     /// How bearer tokens are verified; `None` when no issuer is configured.
     pub jwt: Option<JwtSettings>,
+    /// How long change events are kept; `None`: forever.
+    pub event_retention_days: Option<u32>,
 }
 
 /// Why the configuration could not be read.
@@ -63,7 +66,21 @@ impl Config {
         let cursor_secret = non_empty("CURSOR_SECRET")
             .unwrap_or_else(|| format!("tenant-api-cursor:{table_name}"))
             .into_bytes();
+        let event_retention_days = match non_empty("EVENT_RETENTION_DAYS") {
+            None => None,
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(0) => None,
+                Ok(days) if days <= 36_500 => Some(days),
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "EVENT_RETENTION_DAYS",
+                        "must be a whole number of days from 0 (forever) to 36500".to_owned(),
+                    ))
+                }
+            },
+        };
         Ok(Self {
+            event_retention_days,
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             jwt: jwt_settings(&non_empty)?,
             table_name,

@@ -1,29 +1,87 @@
-//! Tenant admins: grant, revoke, list.
+//! Tenant admins: grant, revoke, list. A grant or revoke is made against the tenant's
+//! current version (its event says which), re-read and retried when the tenant changes.
 
 use crate::auth::access::TenantAccess;
 use crate::domain::admin::{Granted, Revoked};
-use crate::domain::{clock, AdminGrant, Page, UserId};
+use crate::domain::{clock, AdminGrant, ChangeEvent, EventType, Page, Tenant, UserId};
 use crate::error::ApiError;
 use crate::runtime::App;
 
+/// How often a grant or revoke is retried after the tenant changed under it.
+const MAX_ATTEMPTS: usize = 10;
+
 /// Makes `user` an admin of the tenant (granting twice changes nothing).
 pub async fn grant(app: &App, access: &TenantAccess, user: UserId) -> Result<Granted, ApiError> {
-    access.tenant.ensure_not_deleted("given admins")?;
-    let grant = AdminGrant {
-        tenant_id: access.tenant.id.clone(),
-        user_id: user,
-        granted_at: clock::now_rfc3339(),
-        granted_by: access.session.caller.id.clone(),
-    };
-    app.store.grant_admin(&grant).await
+    let origin = access.session.origin();
+    let mut tenant = access.tenant.clone();
+    for _ in 0..MAX_ATTEMPTS {
+        tenant.ensure_not_deleted("given admins")?;
+        let now = clock::now_rfc3339();
+        let grant = AdminGrant {
+            tenant_id: tenant.id.clone(),
+            user_id: user.clone(),
+            granted_at: now.clone(),
+            granted_by: access.session.caller.id.clone(),
+        };
+        let event = ChangeEvent::admin(
+            EventType::AdminGranted,
+            &tenant.id,
+            &user,
+            tenant.version,
+            &origin,
+            &now,
+        );
+        match app
+            .store
+            .grant_admin(&grant, tenant.version, &event)
+            .await?
+        {
+            Some(granted) => return Ok(granted),
+            None => tenant = reread(app, &tenant).await?,
+        }
+    }
+    Err(changing(&access.tenant))
 }
 
 /// Removes `user`'s admin grant. Only a platform admin may leave a tenant without admins.
 pub async fn revoke(app: &App, access: &TenantAccess, user: &UserId) -> Result<Revoked, ApiError> {
     let keep_one = !access.session.caller.is_platform_admin();
+    let origin = access.session.origin();
+    let mut tenant = access.tenant.clone();
+    for _ in 0..MAX_ATTEMPTS {
+        let event = ChangeEvent::admin(
+            EventType::AdminRevoked,
+            &tenant.id,
+            user,
+            tenant.version,
+            &origin,
+            &clock::now_rfc3339(),
+        );
+        let revoked = app
+            .store
+            .revoke_admin(&tenant.id, user, keep_one, tenant.version, &event)
+            .await?;
+        match revoked {
+            Some(revoked) => return Ok(revoked),
+            None => tenant = reread(app, &tenant).await?,
+        }
+    }
+    Err(changing(&access.tenant))
+}
+
+/// The tenant as it is now (it changed under a grant or revoke).
+async fn reread(app: &App, tenant: &Tenant) -> Result<Tenant, ApiError> {
     app.store
-        .revoke_admin(&access.tenant.id, user, keep_one)
-        .await
+        .get(&tenant.id)
+        .await?
+        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
+}
+
+fn changing(tenant: &Tenant) -> ApiError {
+    ApiError::Unavailable(format!(
+        "tenant {} kept changing during {MAX_ATTEMPTS} attempts",
+        tenant.id
+    ))
 }
 
 /// One page of the tenant's admins.

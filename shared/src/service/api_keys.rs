@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::domain::api_key::{self, ApiKeyView};
-use crate::domain::{clock, ApiKey, ApiKeyId, NewApiKey, Page};
+use crate::domain::{clock, ApiKey, ApiKeyId, ChangeEvent, EventType, NewApiKey, Origin, Page};
 use crate::error::ApiError;
 use crate::runtime::App;
 
@@ -14,17 +14,20 @@ pub struct CreatedKey {
     pub key: String,
 }
 
-/// Validates a `POST /v1/api-keys` body and stores the key. The API calls it for an
-/// authorized caller; `tenantctl` calls it to bootstrap the first key.
+/// Validates a `POST /v1/api-keys` body and stores the key with its `api_key.created`
+/// event. The API calls it for an authorized caller; `tenantctl` calls it to bootstrap the
+/// first key.
 pub async fn create(
     app: &App,
     body: &Map<String, Value>,
-    created_by: &str,
+    origin: &Origin,
 ) -> Result<CreatedKey, ApiError> {
     let new = NewApiKey::from_json(body)?;
     let generated = api_key::generate()?;
-    let key = ApiKey::create(new, &generated, &clock::now_rfc3339(), created_by);
-    app.store.create_api_key(&key).await?;
+    let now = clock::now_rfc3339();
+    let key = ApiKey::create(new, &generated, &now, &origin.actor.id);
+    let event = ChangeEvent::api_key(EventType::ApiKeyCreated, &key.view(), origin, &now);
+    app.store.create_api_key(&key, &event).await?;
     Ok(CreatedKey {
         view: key.view(),
         key: generated.key,
@@ -40,12 +43,17 @@ pub async fn list(
     app.store.list_api_keys(limit, cursor, &app.cursors).await
 }
 
-/// Revokes key `id` (revoking twice changes nothing); `not_found` if there is no such key.
-pub async fn revoke(app: &App, id: &str, revoked_by: &str) -> Result<ApiKeyView, ApiError> {
+/// Revokes key `id` with its `api_key.revoked` event (revoking twice changes nothing);
+/// `not_found` if there is no such key.
+pub async fn revoke(app: &App, id: &str, origin: &Origin) -> Result<ApiKeyView, ApiError> {
     let missing = || ApiError::NotFound(format!("no API key with id '{id}'"));
     let id = ApiKeyId::parse(id).map_err(|_| missing())?;
+    let event = |key: &ApiKey| {
+        let at = key.revoked_at.clone().unwrap_or_else(clock::now_rfc3339);
+        ChangeEvent::api_key(EventType::ApiKeyRevoked, &key.view(), origin, &at)
+    };
     app.store
-        .revoke_api_key(&id, revoked_by)
+        .revoke_api_key(&id, &origin.actor.id, event)
         .await?
         .map(|key| key.view())
         .ok_or_else(missing)

@@ -4,8 +4,11 @@
 //! - [`tenants`]: create a tenant, and change one (read-modify-write with retries).
 //! - [`visible`]: list the tenants a caller may see.
 //! - [`admins`], [`api_keys`]: grant and revoke tenant admins; create, list and revoke keys.
+//! - [`events`]: a tenant's audit trail; [`publish`]: the outbox onto the event bus.
 
 pub mod admins;
 pub mod api_keys;
+pub mod events;
+pub mod publish;
 pub mod tenants;
 pub mod visible;

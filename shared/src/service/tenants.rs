@@ -8,7 +8,7 @@ use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
 use crate::domain::tenant::IfMatch;
-use crate::domain::{clock, patch, AdminGrant, NewTenant, Roles, Tenant};
+use crate::domain::{clock, patch, AdminGrant, ChangeEvent, EventType, NewTenant, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::store::Created;
@@ -25,8 +25,9 @@ pub enum Creation {
     Replayed(Tenant, Roles),
 }
 
-/// Creates a tenant from a create body, with its initial admins, in one transaction. A
-/// replay of the same body with the same id answers with the tenant it made.
+/// Creates a tenant from a create body, with its initial admins and its `tenant.created`
+/// event, in one transaction. A replay of the same body with the same id answers with the
+/// tenant it made (and writes no second event).
 pub async fn create(
     app: &App,
     session: &Session,
@@ -52,7 +53,8 @@ pub async fn create(
         .is_some_and(|user| new.initial_admin_user_ids.contains(&user));
     let new_id = tenant.id.clone();
     let roles_on = |t: &Tenant| session.roles_on(t, caller_is_initial_admin && t.id == new_id);
-    match app.store.create(&tenant, &digest, &admins).await? {
+    let event = ChangeEvent::created(&tenant, &session.origin());
+    match app.store.create(&tenant, &digest, &admins, &event).await? {
         Created::New => {
             let roles = roles_on(&tenant);
             Ok(Creation::New(tenant, roles))
@@ -66,15 +68,17 @@ pub async fn create(
 }
 
 /// Starting from the tenant read for authorization, lets `change` compute its next state
-/// (or `None` for no change) and writes it conditioned on the version read, re-reading and
-/// retrying when another writer got there first. With `If-Match`, a version mismatch is
-/// `412` instead of a retry.
+/// (or `None` for no change) and writes it, with its `event_type` event, conditioned on
+/// the version read, re-reading and retrying when another writer got there first. With
+/// `If-Match`, a version mismatch is `412` instead of a retry. No change, no event.
 pub async fn mutate(
     app: &App,
     access: &TenantAccess,
     precondition: &IfMatch,
+    event_type: EventType,
     change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError>,
 ) -> Result<Tenant, ApiError> {
+    let origin = access.session.origin();
     let id = &access.tenant.id;
     let mut read = Some((access.tenant.clone(), access.create_hash.clone()));
     for _ in 0..MAX_ATTEMPTS {
@@ -96,7 +100,8 @@ pub async fn mutate(
         };
         next.version = current.version + 1;
         next.updated_at = clock::now_rfc3339();
-        if app.store.replace(&current, &next, &digest).await? {
+        let event = ChangeEvent::changed(event_type, &current, &next, &origin);
+        if app.store.replace(&current, &next, &digest, &event).await? {
             return Ok(next);
         }
         // Someone else wrote first: read again (and re-check If-Match against their write).
@@ -113,10 +118,16 @@ pub async fn update(
     precondition: &IfMatch,
     patch_body: &Map<String, Value>,
 ) -> Result<Tenant, ApiError> {
-    mutate(app, access, precondition, |current| {
-        current.ensure_not_deleted("updated")?;
-        current.with_fields(patch::apply(current, patch_body)?)
-    })
+    mutate(
+        app,
+        access,
+        precondition,
+        EventType::TenantUpdated,
+        |current| {
+            current.ensure_not_deleted("updated")?;
+            current.with_fields(patch::apply(current, patch_body)?)
+        },
+    )
     .await
 }
 
@@ -127,9 +138,13 @@ pub async fn change_plan(
     direction: PlanDirection,
     plan: &str,
 ) -> Result<Tenant, ApiError> {
-    mutate(app, access, &IfMatch::Any, |current| {
-        current.with_plan(&app.config.plans, direction, plan)
-    })
+    mutate(
+        app,
+        access,
+        &IfMatch::Any,
+        EventType::TenantPlanChanged,
+        |current| current.with_plan(&app.config.plans, direction, plan),
+    )
     .await
 }
 
@@ -139,15 +154,26 @@ pub async fn suspend(
     access: &TenantAccess,
     reason: Option<String>,
 ) -> Result<Tenant, ApiError> {
-    mutate(app, access, &IfMatch::Any, |current| {
-        current.suspended(reason.clone(), &clock::now_rfc3339())
-    })
+    mutate(
+        app,
+        access,
+        &IfMatch::Any,
+        EventType::TenantSuspended,
+        |current| current.suspended(reason.clone(), &clock::now_rfc3339()),
+    )
     .await
 }
 
 /// Activates a suspended tenant (an active one stays as it is).
 pub async fn activate(app: &App, access: &TenantAccess) -> Result<Tenant, ApiError> {
-    mutate(app, access, &IfMatch::Any, Tenant::activated).await
+    mutate(
+        app,
+        access,
+        &IfMatch::Any,
+        EventType::TenantActivated,
+        Tenant::activated,
+    )
+    .await
 }
 
 /// Soft-deletes the tenant (a deleted one stays as it is).
@@ -156,9 +182,13 @@ pub async fn delete(
     access: &TenantAccess,
     precondition: &IfMatch,
 ) -> Result<Tenant, ApiError> {
-    mutate(app, access, precondition, |current| {
-        Ok(current.deleted(&clock::now_rfc3339()))
-    })
+    mutate(
+        app,
+        access,
+        precondition,
+        EventType::TenantDeleted,
+        |current| Ok(current.deleted(&clock::now_rfc3339())),
+    )
     .await
 }
 

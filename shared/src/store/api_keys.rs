@@ -3,18 +3,19 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::{page_of, CursorCodec, Position};
 use super::dynamo::sdk_error;
+use super::events::event_put;
 use super::item::{from_item, to_item};
 use super::tenants::live_check;
-use super::transaction::{put_new, Outcome, TransactWrite, CREATES};
+use super::transaction::{put_new, Outcome, TransactWrite};
 use super::{keys, Store};
 use crate::domain::api_key::ApiKeyView;
-use crate::domain::{clock, ApiKey, ApiKeyId, Page};
-use crate::error::ApiError;
+use crate::domain::{clock, ApiKey, ApiKeyId, ChangeEvent, Page};
+use crate::error::{ApiError, Context};
 
 /// Entity name of API key items.
 pub(crate) const API_KEY_ENTITY: &str = "apikey";
@@ -54,35 +55,35 @@ impl ApiKeyItem {
 const LIST_FINGERPRINT: &str = "apikeys";
 
 impl Store {
-    /// Stores a new key. A tenant key is written only if its tenant exists and is not
-    /// deleted (checked in the same transaction).
-    pub async fn create_api_key(&self, key: &ApiKey) -> Result<(), ApiError> {
-        let record = to_item(&ApiKeyItem::new(key))?;
-        let Some(tenant_id) = &key.tenant_id else {
-            let put_result = self
-                .client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(record))
-                .condition_expression(CREATES)
-                .send()
-                .await;
-            return put_result
-                .map(|_| ())
-                .map_err(sdk_error("writing a platform API key"));
-        };
+    /// Stores a new key with its `api_key.created` event. A tenant key is written only if
+    /// its tenant exists and is not deleted (checked in the same transaction).
+    pub async fn create_api_key(&self, key: &ApiKey, event: &ChangeEvent) -> Result<(), ApiError> {
         let mut tx = TransactWrite::new();
-        let live = tx.push(live_check(self.table(), tenant_id)?);
-        tx.push(put_new(self.table(), record, false)?);
+        let live = match &key.tenant_id {
+            Some(tenant_id) => Some(tx.push(live_check(self.table(), tenant_id)?)),
+            None => None,
+        };
+        tx.push(put_new(
+            self.table(),
+            to_item(&ApiKeyItem::new(key))?,
+            false,
+        )?);
+        tx.push(event_put(self, event)?);
         match tx.run(self).await? {
             Outcome::Committed => Ok(()),
-            outcome if outcome.refused(live) => Err(ApiError::field(
+            outcome if live.is_some_and(|live| outcome.refused(live)) => Err(ApiError::field(
                 "tenantId",
-                format!("no live tenant with id '{tenant_id}'"),
+                format!(
+                    "no live tenant with id '{}'",
+                    key.tenant_id
+                        .as_ref()
+                        .map(|t| t.as_str())
+                        .unwrap_or_default()
+                ),
             )),
             _ => Err(ApiError::internal(
-                "writing a tenant API key",
-                "a fresh API key id was already taken",
+                "writing an API key",
+                "a fresh API key or event id was already taken",
             )),
         }
     }
@@ -140,50 +141,70 @@ impl Store {
         page.try_map(|key| Ok(key.view()))
     }
 
-    /// Revokes key `id`; revoking a revoked key changes nothing. `None` if there is no
-    /// such key.
+    /// Revokes key `id` with the event `event` makes of the revoked key; revoking a
+    /// revoked key changes nothing and writes no event. `None` if there is no such key.
     pub async fn revoke_api_key(
         &self,
         id: &ApiKeyId,
         revoked_by: &str,
+        event: impl Fn(&ApiKey) -> ChangeEvent,
     ) -> Result<Option<ApiKey>, ApiError> {
-        let result = self
-            .client
-            .update_item()
+        let key = keys::key(keys::api_key_pk(id.as_str()), keys::API_KEY_SK);
+        // The key's tenant decides where its event goes, so it is read first.
+        let Some(current) = self.api_key(key.clone()).await? else {
+            return Ok(None);
+        };
+        if current.revoked_at.is_some() {
+            return Ok(Some(current));
+        }
+        let now = clock::now_rfc3339();
+        let revoked = ApiKey {
+            revoked_at: Some(now.clone()),
+            revoked_by: Some(revoked_by.to_owned()),
+            ..current
+        };
+        let update = Update::builder()
             .table_name(self.table())
-            .set_key(Some(keys::key(
-                keys::api_key_pk(id.as_str()),
-                keys::API_KEY_SK,
-            )))
+            .set_key(Some(key.clone()))
             .update_expression("SET revokedAt = :at, revokedBy = :by")
             .condition_expression("attribute_exists(PK) AND attribute_not_exists(revokedAt)")
             .set_expression_attribute_values(Some(HashMap::from([
-                (":at".to_owned(), AttributeValue::S(clock::now_rfc3339())),
+                (":at".to_owned(), AttributeValue::S(now)),
                 (":by".to_owned(), AttributeValue::S(revoked_by.to_owned())),
             ])))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let decode = |item| from_item::<ApiKeyItem>(item).map(|i| i.key);
-        match result {
-            Ok(output) => output.attributes.map(decode).transpose(),
-            Err(err) => {
-                let old = err
-                    .as_service_error()
-                    .filter(|e| e.is_conditional_check_failed_exception())
-                    .map(|e| match e {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
-                        _ => None,
-                    });
-                match old {
-                    // Already revoked: idempotent.
-                    Some(Some(item)) => decode(item).map(Some),
-                    // The condition failed on a missing item.
-                    Some(None) => Ok(None),
-                    None => Err(sdk_error("revoking an API key")(err)),
-                }
-            }
+            .build()
+            .context("building an API key revocation")?;
+        let mut tx = TransactWrite::new();
+        let revoke = tx.push(TransactWriteItem::builder().update(update).build());
+        tx.push(event_put(self, &event(&revoked))?);
+        match tx.run(self).await? {
+            Outcome::Committed => Ok(Some(revoked)),
+            // Revoked concurrently: that revocation and its event stand.
+            outcome if outcome.refused(revoke) => self.api_key(key).await,
+            _ => Err(ApiError::internal(
+                "revoking an API key",
+                "a fresh event id was already taken",
+            )),
         }
+    }
+
+    /// The API key at `key` (strongly consistent).
+    async fn api_key(
+        &self,
+        key: HashMap<String, AttributeValue>,
+    ) -> Result<Option<ApiKey>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error("reading an API key"))?;
+        output
+            .item
+            .map(|item| from_item::<ApiKeyItem>(item).map(|i| i.key))
+            .transpose()
     }
 }

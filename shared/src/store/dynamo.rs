@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{CancellationReason, KeysAndAttributes, TransactWriteItem};
 
@@ -173,19 +172,6 @@ fn classify_transaction(err: SdkError<TransactWriteItemsError>) -> WriteFailure 
         }
     }
     WriteFailure::Other(sdk_error("writing a transaction")(err))
-}
-
-/// Classifies a failed conditional `PutItem` like a one-item transaction.
-pub(crate) fn classify_put(err: SdkError<PutItemError>) -> WriteFailure {
-    if let SdkError::ServiceError(service) = &err {
-        if let PutItemError::ConditionalCheckFailedException(failed) = service.err() {
-            return WriteFailure::Condition {
-                failed: vec![0],
-                old: failed.item().cloned(),
-            };
-        }
-    }
-    WriteFailure::Other(sdk_error("writing an item")(err))
 }
 
 /// Maps an SDK failure met while `doing` something: throttling, timeouts, unreachable or

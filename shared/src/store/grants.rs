@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::cursor::{page_of, CursorCodec, Position};
 use super::dynamo::sdk_error;
+use super::events::event_put;
 use super::item::{from_item, to_item};
-use super::tenants::live_check;
+use super::tenants::version_check;
 use super::transaction::{delete_existing, put_new, Outcome, TransactWrite};
 use super::{keys, Store};
 use crate::domain::admin::{Granted, Revoked};
-use crate::domain::{AdminGrant, Page, TenantId, UserId};
+use crate::domain::{AdminGrant, ChangeEvent, Page, TenantId, UserId};
 use crate::error::{ApiError, Context};
 
 /// Most grants a user's tenant listing reads (its visible tenants are read in full).
@@ -96,40 +97,57 @@ pub(crate) fn count_update(
 }
 
 impl Store {
-    /// Makes `grant.user_id` an admin of `grant.tenant_id` if the tenant exists and is not
-    /// deleted. Granting twice changes nothing.
-    pub async fn grant_admin(&self, grant: &AdminGrant) -> Result<Granted, ApiError> {
+    /// Makes `grant.user_id` an admin of `grant.tenant_id`, with its `event`, if the tenant
+    /// is not deleted and still at `version`. Granting twice changes nothing (and writes no
+    /// event). `None`: the tenant is deleted, missing or at another version (re-read it).
+    pub async fn grant_admin(
+        &self,
+        grant: &AdminGrant,
+        version: i64,
+        event: &ChangeEvent,
+    ) -> Result<Option<Granted>, ApiError> {
         let table = self.table();
         let mut tx = TransactWrite::new();
-        let live = tx.push(live_check(table, &grant.tenant_id)?);
-        tx.extend(grant_ops(table, grant)?);
+        let current = tx.push(version_check(table, &grant.tenant_id, version, true)?);
+        let [forward, reverse] = grant_ops(table, grant)?;
+        let forward = tx.push(forward);
+        tx.push(reverse);
         tx.push(count_update(table, &grant.tenant_id, 1, false)?);
+        tx.push(event_put(self, event)?);
         match tx.run(self).await? {
-            Outcome::Committed => Ok(Granted::New(grant.clone())),
-            outcome if outcome.refused(live) => {
-                Err(ApiError::tenant_not_found(grant.tenant_id.as_str()))
+            Outcome::Committed => Ok(Some(Granted::New(grant.clone()))),
+            outcome if outcome.refused(current) => Ok(None),
+            outcome if outcome.refused(forward) => {
+                match self.admin_grant(&grant.tenant_id, &grant.user_id).await? {
+                    Some(existing) => Ok(Some(Granted::Existing(existing))),
+                    // Revoked between our write and this read: the grant did not happen.
+                    None => Err(ApiError::Unavailable(
+                        "the grant changed concurrently".to_owned(),
+                    )),
+                }
             }
-            _ => match self.admin_grant(&grant.tenant_id, &grant.user_id).await? {
-                Some(existing) => Ok(Granted::Existing(existing)),
-                // Revoked between our write and this read: the grant did not happen.
-                None => Err(ApiError::Unavailable(
-                    "the grant changed concurrently".to_owned(),
-                )),
-            },
+            _ => Err(ApiError::internal(
+                "granting an admin",
+                "admin grant present in one direction only",
+            )),
         }
     }
 
-    /// Removes `user_id`'s admin grant on `tenant_id`. With `keep_one`, refuses to remove
-    /// the last admin.
+    /// Removes `user_id`'s admin grant on `tenant_id`, with its `event`, if the tenant is
+    /// still at `version`. With `keep_one`, refuses to remove the last admin. `None`: the
+    /// tenant is missing or at another version (re-read it).
     pub async fn revoke_admin(
         &self,
         tenant_id: &TenantId,
         user_id: &UserId,
         keep_one: bool,
-    ) -> Result<Revoked, ApiError> {
+        version: i64,
+        event: &ChangeEvent,
+    ) -> Result<Option<Revoked>, ApiError> {
         let table = self.table();
         let (tenant, user) = (tenant_id.as_str(), user_id.as_str());
         let mut tx = TransactWrite::new();
+        let current = tx.push(version_check(table, tenant_id, version, false)?);
         let forward = tx.push(delete_existing(
             table,
             keys::key(keys::tenant_pk(tenant), &keys::admin_sk(user)),
@@ -139,10 +157,12 @@ impl Store {
             keys::key(keys::user_pk(user), &keys::user_grant_sk(tenant)),
         )?);
         let count = tx.push(count_update(table, tenant_id, -1, keep_one)?);
+        tx.push(event_put(self, event)?);
         match tx.run(self).await? {
-            Outcome::Committed => Ok(Revoked::Done),
-            outcome if outcome.refused(forward) => Ok(Revoked::NotAdmin),
-            outcome if outcome.refused(count) => Ok(Revoked::LastAdmin),
+            Outcome::Committed => Ok(Some(Revoked::Done)),
+            outcome if outcome.refused(current) => Ok(None),
+            outcome if outcome.refused(forward) => Ok(Some(Revoked::NotAdmin)),
+            outcome if outcome.refused(count) => Ok(Some(Revoked::LastAdmin)),
             _ => Err(ApiError::internal(
                 "revoking an admin",
                 "admin grant present in one direction only",

@@ -9,7 +9,7 @@ use super::keys;
 use crate::error::{ApiError, Context};
 
 /// A DynamoDB item.
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// Maps a storage struct to a DynamoDB item.
 pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, ApiError> {

@@ -10,6 +10,7 @@
 //! | admin grant (user → tenant) | `USER#<userId>` | `TENANT#<id>` | | | |
 //! | admin count of a tenant | `TENANT#<id>` | `ADMINS` | | | |
 //! | API key | `APIKEY#<keyId>` | `APIKEY` | | `APIKEYS` / `<createdAt>#<keyId>` | |
+//! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;
 
@@ -120,6 +121,18 @@ pub const API_KEY_SK: &str = "APIKEY";
 /// GSI2 partition of all API keys, ordered by creation.
 pub const API_KEYS: &str = "APIKEYS";
 
+/// Partition key of a tenant's change events (`None`: platform events, such as platform
+/// API keys).
+pub fn events_pk(tenant_id: Option<&str>) -> String {
+    format!("EVENTS#{}", tenant_id.unwrap_or("platform"))
+}
+/// Prefix of the sort keys of change events.
+pub const EVENT_SK_PREFIX: &str = "EVENT#";
+/// Sort key of an event: time first, so a tenant's events sort in the order they happened.
+pub fn event_sk(occurred_at: &str, event_id: &str) -> String {
+    format!("{EVENT_SK_PREFIX}{occurred_at}#{event_id}")
+}
+
 /// `{PK, SK}` as a DynamoDB key map.
 pub fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
@@ -146,6 +159,12 @@ mod tests {
         assert_eq!(user_pk("u1"), "USER#u1");
         assert_eq!(user_grant_sk("tenant_1"), "TENANT#tenant_1");
         assert_eq!(api_key_pk("key_1"), "APIKEY#key_1");
+        assert_eq!(events_pk(Some("tenant_1")), "EVENTS#tenant_1");
+        assert_eq!(events_pk(None), "EVENTS#platform");
+        assert_eq!(
+            event_sk("2026-01-01T00:00:00.000Z", "evt_1"),
+            "EVENT#2026-01-01T00:00:00.000Z#evt_1"
+        );
         assert_eq!(
             created_sort_key("2026-01-01T00:00:00.000Z", "tenant_1"),
             "2026-01-01T00:00:00.000Z#tenant_1"

@@ -147,7 +147,7 @@ impl Store {
 }
 
 /// Whether less than [`DEADLINE_MARGIN_MS`] is left before `deadline_ms`.
-fn near(deadline_ms: Option<u64>) -> bool {
+pub(crate) fn near(deadline_ms: Option<u64>) -> bool {
     let Some(deadline) = deadline_ms else {
         return false;
     };

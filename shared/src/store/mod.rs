@@ -9,12 +9,16 @@
 //! - [`transaction`]: multi-entity transactions.
 //! - [`tenants`], [`grants`], [`api_keys`]: the entities; [`listing`]: the tenant indexes.
 //! - [`access`]: everything an authorization decision needs, in one `BatchGetItem`.
+//! - [`events`]: the outbox of change events, also the audit trail; [`bus`]: the event
+//!   bus they are published to.
 //! - [`cursor`]: signed pagination cursors.
 
 pub mod access;
 pub mod api_keys;
+pub mod bus;
 pub mod cursor;
 mod dynamo;
+pub mod events;
 pub mod grants;
 mod item;
 pub mod keys;
@@ -27,6 +31,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use access::{AccessRead, AccessWanted};
 pub use cursor::CursorCodec;
+pub use item::Item;
 pub use tenants::Created;
 
 /// The store over one DynamoDB table.
@@ -34,6 +39,8 @@ pub use tenants::Created;
 pub struct Store {
     client: Client,
     table: String,
+    /// How long change events are kept (`None`: forever).
+    event_retention_days: Option<u32>,
 }
 
 impl Store {
@@ -42,7 +49,14 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            event_retention_days: None,
         }
+    }
+
+    /// The same store, keeping change events `days` days (the table's TTL removes them).
+    pub fn with_event_retention(mut self, days: Option<u32>) -> Self {
+        self.event_retention_days = days;
+        self
     }
 
     /// The table name.

@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -19,6 +20,13 @@ pub struct IndexDef {
 
 /// The table's primary key.
 pub const PRIMARY_KEY: (&str, &str) = (keys::PK, keys::SK);
+
+/// What the table's stream carries: the new image of every write, from which the
+/// publisher takes the event items (the outbox).
+pub const STREAM_VIEW: &str = "NEW_IMAGE";
+
+/// The table's TTL attribute: change events carry it when a retention is configured.
+pub const TTL_ATTRIBUTE: &str = super::events::EXPIRES_AT;
 
 /// The table's global secondary indexes (projection ALL).
 pub const INDEXES: [IndexDef; 3] = [
@@ -49,7 +57,7 @@ fn key(
         .build()
 }
 
-/// Creates the table `name` (on-demand billing) and waits until it exists.
+/// Creates the table `name` (on-demand billing, with its stream and TTL).
 pub async fn create(client: &Client, name: &str) -> Result<(), aws_sdk_dynamodb::Error> {
     let mut attributes = vec![keys::PK, keys::SK];
     let mut indexes = Vec::new();
@@ -89,6 +97,23 @@ pub async fn create(client: &Client, name: &str) -> Result<(), aws_sdk_dynamodb:
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
         .set_global_secondary_indexes(Some(indexes))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(STREAM_VIEW))
+                .build()?,
+        )
+        .send()
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()?,
+        )
         .send()
         .await?;
     Ok(())

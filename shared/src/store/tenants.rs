@@ -8,26 +8,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::dynamo::{busy, classify_put, sdk_error, WriteFailure};
+use super::dynamo::sdk_error;
+use super::events::event_put;
 use super::item::{from_item, is_entity, to_item, Item};
 use super::transaction::{check, put_new, Outcome, TransactWrite, EXISTS};
 use super::{grants, keys, Store};
 use crate::domain::stats;
-use crate::domain::{AdminGrant, Slug, Tenant, TenantId, TenantStatus};
+use crate::domain::{AdminGrant, ChangeEvent, Slug, Tenant, TenantId, TenantStatus};
 use crate::error::{ApiError, Context};
 
 /// Entity name of tenant items.
 const TENANT_ENTITY: &str = "tenant";
 /// Attribute holding the digest of the create request, to recognise an idempotent replay.
 const CREATE_HASH: &str = "createHash";
-/// Attribute holding the unique id of the write that produced a tenant item.
-const WRITE_ID: &str = "writeId";
 
 /// The reservation that makes a slug globally unique; never deleted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +139,37 @@ pub(crate) fn live_check(table: &str, id: &TenantId) -> Result<TransactWriteItem
     )
 }
 
+/// A check, inside a transaction, that tenant `id` is still at `version` (and, with
+/// `live`, not deleted): changes that do not write the tenant but are made against it.
+pub(crate) fn version_check(
+    table: &str,
+    id: &TenantId,
+    version: i64,
+    live: bool,
+) -> Result<TransactWriteItem, ApiError> {
+    let mut values = HashMap::from([(":v".to_owned(), AttributeValue::N(version.to_string()))]);
+    let mut condition = format!("{EXISTS} AND #v = :v");
+    if live {
+        condition.push_str(" AND #s <> :deleted");
+        values.insert(
+            ":deleted".to_owned(),
+            AttributeValue::S(TenantStatus::Deleted.as_str().to_owned()),
+        );
+    }
+    let names: &[(&str, &str)] = if live {
+        &[("#v", "version"), ("#s", "status")]
+    } else {
+        &[("#v", "version")]
+    };
+    check(
+        table,
+        keys::tenant_key(id.as_str()),
+        &condition,
+        names,
+        values,
+    )
+}
+
 /// An update adding `delta` to the counters in the tenant's stats shard.
 fn counter_update(
     table: &str,
@@ -173,14 +201,16 @@ fn counter_update(
 }
 
 impl Store {
-    /// Writes a new tenant, its slug reservation, its scope, the counters and its initial
-    /// `admins` in one transaction. Fails with `slug_conflict` if the slug was ever taken;
-    /// reports an existing tenant with the same id as [`Created::IdTaken`].
+    /// Writes a new tenant, its slug reservation, its scope, the counters, its initial
+    /// `admins` and its `tenant.created` event in one transaction. Fails with
+    /// `slug_conflict` if the slug was ever taken; reports an existing tenant with the same
+    /// id as [`Created::IdTaken`] (and then writes nothing, the event neither).
     pub async fn create(
         &self,
         tenant: &Tenant,
         create_hash: &str,
         admins: &[AdminGrant],
+        event: &ChangeEvent,
     ) -> Result<Created, ApiError> {
         let table = self.table();
         let slug = to_item(&SlugItem {
@@ -219,6 +249,7 @@ impl Store {
                 false,
             )?);
         }
+        tx.push(event_put(self, event)?);
         let outcome = tx.run(self).await?;
         if outcome.refused(tenant_op) {
             let Outcome::Refused { old, .. } = outcome else {
@@ -242,7 +273,7 @@ impl Store {
             _ if outcome.refused(slug_op) => Err(ApiError::SlugConflict(tenant.slug.to_string())),
             _ => Err(ApiError::internal(
                 "creating a tenant",
-                "a condition failed on a fresh scope id or admin grant",
+                "a condition failed on a fresh scope id, admin grant or event id",
             )),
         }
     }
@@ -309,65 +340,39 @@ impl Store {
     }
 
     /// Replaces tenant `before` with `after` if nobody changed it in between (same
-    /// version). Counter changes, if any, are written in the same transaction.
-    /// Returns `false` if the tenant changed meanwhile.
+    /// version), with its change `event` and the counter changes, if any, in one
+    /// transaction. Returns `false` if the tenant changed meanwhile (nothing is written).
     pub async fn replace(
         &self,
         before: &Tenant,
         after: &Tenant,
         create_hash: &str,
+        event: &ChangeEvent,
     ) -> Result<bool, ApiError> {
-        let mut item = tenant_item(after, create_hash)?;
-        // Marks this write as ours, so a retried send can recognise it (see below).
-        let write_id = uuid::Uuid::now_v7().to_string();
-        item.insert(WRITE_ID.to_owned(), AttributeValue::S(write_id.clone()));
-        let condition = "#v = :v";
-        let names = HashMap::from([("#v".to_owned(), "version".to_owned())]);
-        let values = HashMap::from([(
-            ":v".to_owned(),
-            AttributeValue::N(before.version.to_string()),
-        )]);
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(tenant_item(after, create_hash)?))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(before.version.to_string()))
+            .build()
+            .context("building a tenant update")?;
+        let mut tx = TransactWrite::new();
+        let tenant_op = tx.push(TransactWriteItem::builder().put(put).build());
         let delta = stats::delta(Some(before), after);
-        let outcome = if delta.is_empty() {
-            // Only the tenant changes: a single conditional put, no transaction needed.
-            self.client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify_put)
-        } else {
-            let put = Put::builder()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .build()
-                .context("building a tenant update")?;
-            let items = vec![
-                TransactWriteItem::builder().put(put).build(),
-                counter_update(self.table(), &after.id, &delta)?,
-            ];
-            self.transact(items).await
-        };
-        match outcome {
-            Ok(()) => Ok(true),
-            // A retried put whose first send committed finds exactly what it wrote.
-            Err(WriteFailure::Condition { old: Some(old), .. }) if matches!(old.get(WRITE_ID), Some(AttributeValue::S(id)) if *id == write_id) => {
-                Ok(true)
-            }
-            Err(WriteFailure::Condition { .. }) => Ok(false),
-            Err(WriteFailure::Conflict) => Err(busy()),
-            Err(WriteFailure::Other(e)) => Err(e),
+        if !delta.is_empty() {
+            tx.push(counter_update(self.table(), &after.id, &delta)?);
+        }
+        tx.push(event_put(self, event)?);
+        // The transaction's client token makes a retried send that already committed
+        // succeed instead of failing its own version condition.
+        match tx.run(self).await? {
+            Outcome::Committed => Ok(true),
+            outcome if outcome.refused(tenant_op) => Ok(false),
+            _ => Err(ApiError::internal(
+                "updating a tenant",
+                "a condition failed on a fresh event id",
+            )),
         }
     }
 

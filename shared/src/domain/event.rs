@@ -1,0 +1,338 @@
+//! Change events: what every state change says about itself. Each change writes exactly one
+//! [`ChangeEvent`] in the same transaction as the change (the outbox); the stream publishes
+//! it to the event bus, and `GET /v1/tenants/{id}/events` reads it back as the audit trail.
+//!
+//! An event never carries a secret: no API key, no key hash, no token.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::api_key::ApiKeyView;
+use super::tenant::Tenant;
+use super::values::{TenantId, UserId};
+
+/// What happened. The wire name is the event's `type` and the bus's `detail-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventType {
+    #[serde(rename = "tenant.created")]
+    TenantCreated,
+    #[serde(rename = "tenant.updated")]
+    TenantUpdated,
+    #[serde(rename = "tenant.plan_changed")]
+    TenantPlanChanged,
+    #[serde(rename = "tenant.suspended")]
+    TenantSuspended,
+    #[serde(rename = "tenant.activated")]
+    TenantActivated,
+    #[serde(rename = "tenant.deleted")]
+    TenantDeleted,
+    #[serde(rename = "tenant.admin_granted")]
+    AdminGranted,
+    #[serde(rename = "tenant.admin_revoked")]
+    AdminRevoked,
+    #[serde(rename = "api_key.created")]
+    ApiKeyCreated,
+    #[serde(rename = "api_key.revoked")]
+    ApiKeyRevoked,
+}
+
+impl EventType {
+    /// Every type, in the README's order.
+    pub const ALL: [Self; 10] = [
+        Self::TenantCreated,
+        Self::TenantUpdated,
+        Self::TenantPlanChanged,
+        Self::TenantSuspended,
+        Self::TenantActivated,
+        Self::TenantDeleted,
+        Self::AdminGranted,
+        Self::AdminRevoked,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TenantCreated => "tenant.created",
+            Self::TenantUpdated => "tenant.updated",
+            Self::TenantPlanChanged => "tenant.plan_changed",
+            Self::TenantSuspended => "tenant.suspended",
+            Self::TenantActivated => "tenant.activated",
+            Self::TenantDeleted => "tenant.deleted",
+            Self::AdminGranted => "tenant.admin_granted",
+            Self::AdminRevoked => "tenant.admin_revoked",
+            Self::ApiKeyCreated => "api_key.created",
+            Self::ApiKeyRevoked => "api_key.revoked",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
+                format!("must be one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// The kind of principal that made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    ApiKey,
+}
+
+/// Who made a change: a user (a token's `sub`) or an API key (its id, never the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: String,
+}
+
+/// Who made a change, and in which request: what every event of the change carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub actor: Actor,
+    /// The Lambda request id (the response's `x-request-id`).
+    pub request_id: String,
+}
+
+/// One field's change: its value before and after (`null` when unset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldChange {
+    #[schema(value_type = Object)]
+    pub from: Value,
+    #[schema(value_type = Object)]
+    pub to: Value,
+}
+
+/// The admin an admin event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminChange {
+    pub user_id: UserId,
+}
+
+/// A change event, as stored, published (the bus event's `detail`) and listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEvent {
+    /// Unique and stable across redeliveries: consumers deduplicate on it.
+    #[schema(example = "evt_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f")]
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The tenant the change is about (`null` for a platform API key).
+    pub tenant_id: Option<TenantId>,
+    /// The tenant's version after the change (tenant.* events), or the version the change
+    /// was made against (admin events); `null` for API key events. Consumers order a
+    /// tenant's events by it and drop stale ones.
+    pub version: Option<i64>,
+    pub occurred_at: String,
+    pub actor: Actor,
+    pub request_id: String,
+    /// `tenant.created`: the tenant as created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<Tenant>,
+    /// Updates: each changed field, `{from, to}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<std::collections::BTreeMap<String, FieldChange>>,
+    /// Admin events: whose grant was made or removed (by the actor, at `occurredAt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminChange>,
+    /// API key events: the key's public view (never the key or its hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<ApiKeyView>,
+}
+
+impl ChangeEvent {
+    fn new(
+        event_type: EventType,
+        tenant_id: Option<TenantId>,
+        version: Option<i64>,
+        origin: &Origin,
+        at: &str,
+    ) -> Self {
+        Self {
+            event_id: format!("evt_{}", uuid::Uuid::now_v7()),
+            event_type,
+            tenant_id,
+            version,
+            occurred_at: at.to_owned(),
+            actor: origin.actor.clone(),
+            request_id: origin.request_id.clone(),
+            tenant: None,
+            changes: None,
+            admin: None,
+            api_key: None,
+        }
+    }
+
+    /// `tenant.created` for `tenant`.
+    pub fn created(tenant: &Tenant, origin: &Origin) -> Self {
+        Self {
+            tenant: Some(tenant.clone()),
+            ..Self::new(
+                EventType::TenantCreated,
+                Some(tenant.id.clone()),
+                Some(tenant.version),
+                origin,
+                &tenant.created_at,
+            )
+        }
+    }
+
+    /// An update event (`event_type`) turning `before` into `after`: the changed fields.
+    pub fn changed(
+        event_type: EventType,
+        before: &Tenant,
+        after: &Tenant,
+        origin: &Origin,
+    ) -> Self {
+        Self {
+            changes: Some(field_changes(before, after)),
+            ..Self::new(
+                event_type,
+                Some(after.id.clone()),
+                Some(after.version),
+                origin,
+                &after.updated_at,
+            )
+        }
+    }
+
+    /// `tenant.admin_granted` or `tenant.admin_revoked` for `user` on `tenant`, made
+    /// against tenant version `version`.
+    pub fn admin(
+        event_type: EventType,
+        tenant: &TenantId,
+        user: &UserId,
+        version: i64,
+        origin: &Origin,
+        at: &str,
+    ) -> Self {
+        Self {
+            admin: Some(AdminChange {
+                user_id: user.clone(),
+            }),
+            ..Self::new(event_type, Some(tenant.clone()), Some(version), origin, at)
+        }
+    }
+
+    /// `api_key.created` or `api_key.revoked` for `key`.
+    pub fn api_key(event_type: EventType, key: &ApiKeyView, origin: &Origin, at: &str) -> Self {
+        Self {
+            api_key: Some(key.clone()),
+            ..Self::new(event_type, key.tenant_id.clone(), None, origin, at)
+        }
+    }
+}
+
+/// Fields of the tenant resource that every change moves and that say nothing by
+/// themselves (the event's own `version` and `occurredAt` carry them).
+const BOOKKEEPING: [&str; 2] = ["version", "updatedAt"];
+
+/// The fields whose values differ between `before` and `after`, unset fields as `null`.
+pub fn field_changes(
+    before: &Tenant,
+    after: &Tenant,
+) -> std::collections::BTreeMap<String, FieldChange> {
+    let as_map = |t: &Tenant| match serde_json::to_value(t) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (old, new) = (as_map(before), as_map(after));
+    let mut changes = std::collections::BTreeMap::new();
+    for name in old.keys().chain(new.keys()) {
+        if BOOKKEEPING.contains(&name.as_str()) || changes.contains_key(name) {
+            continue;
+        }
+        let from = old.get(name).cloned().unwrap_or(Value::Null);
+        let to = new.get(name).cloned().unwrap_or(Value::Null);
+        if from != to {
+            changes.insert(name.clone(), FieldChange { from, to });
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::plans::{PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+    use crate::domain::NewTenant;
+    use serde_json::json;
+
+    fn origin() -> Origin {
+        Origin {
+            actor: Actor {
+                kind: ActorKind::User,
+                id: "ada".to_owned(),
+            },
+            request_id: "req-1".to_owned(),
+        }
+    }
+
+    fn tenant() -> Tenant {
+        let plans = PlanCatalogue::parse(DEFAULT_CATALOGUE, DEFAULT_PLAN).unwrap();
+        let body = json!({"name": "Acme", "slug": "acme", "ownerEmail": "ada@acme.example"});
+        let new = NewTenant::from_json(body.as_object().unwrap(), &plans).unwrap();
+        Tenant::create(&new, "2026-01-01T00:00:00.000Z")
+    }
+
+    #[test]
+    fn every_type_round_trips_through_its_wire_name() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Ok(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), json!(t.as_str()));
+        }
+        assert!(EventType::parse("tenant.exploded")
+            .unwrap_err()
+            .contains("tenant.created"));
+    }
+
+    #[test]
+    fn an_update_lists_exactly_the_changed_fields_with_unset_as_null() {
+        let before = tenant();
+        let mut after = before.clone();
+        after.fields.owner_email = None;
+        after.fields.owner_name = Some("Ada".to_owned());
+        after.version = 2;
+        after.updated_at = "2026-01-02T00:00:00.000Z".to_owned();
+        let event = ChangeEvent::changed(EventType::TenantUpdated, &before, &after, &origin());
+        let body = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            body["changes"],
+            json!({
+                "ownerEmail": {"from": "ada@acme.example", "to": null},
+                "ownerName": {"from": null, "to": "Ada"},
+            })
+        );
+        assert_eq!(body["version"], 2);
+        assert_eq!(body["occurredAt"], "2026-01-02T00:00:00.000Z");
+        assert_eq!(body["actor"], json!({"kind": "user", "id": "ada"}));
+        assert!(body.get("tenant").is_none());
+    }
+
+    #[test]
+    fn a_create_carries_the_tenant_and_a_fresh_unique_id() {
+        let t = tenant();
+        let (a, b) = (
+            ChangeEvent::created(&t, &origin()),
+            ChangeEvent::created(&t, &origin()),
+        );
+        assert_ne!(a.event_id, b.event_id);
+        assert!(a.event_id.starts_with("evt_"));
+        let body = serde_json::to_value(&a).unwrap();
+        assert_eq!(body["type"], "tenant.created");
+        assert_eq!(body["tenant"]["slug"], "acme");
+        assert_eq!(body["version"], 1);
+        assert!(body.get("changes").is_none());
+    }
+}
