@@ -5,6 +5,7 @@
 #      make sam-local-test  the built API under `sam local start-api` (Docker; README: Local gateway)
 #      make -s token a platform-admin bearer token for the local API
 #      make openapi  regenerate openapi.json from the code
+#      make -s bus-events  the change events that reached the local bus (make local running)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -22,7 +23,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checko
 SAM_BUILD_PROFILE ?= release
 QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
-.PHONY: contract openapi setup local token api-key test lint unit events sam-validate checkov \
+.PHONY: bus-events contract openapi setup local token api-key test lint unit events sam-validate checkov \
   sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
@@ -53,6 +54,12 @@ token:
 # An API key in the local table (make local must be running): `make -s api-key`.
 api-key:
 	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- create-api-key $(KEY_ARGS)
+
+# The change events the local bus delivered since the last call (make local must be
+# running); WAIT=10 keeps waiting that many seconds for more, JSON=1 prints each event.
+WAIT ?= 0
+bus-events:
+	@$(VENV)/bin/python tests/support/devpump.py print-events --wait $(WAIT) $(if $(JSON),--json)
 
 # openapi.json is generated from the route table and the types (a test fails when stale).
 openapi:

@@ -1,4 +1,4 @@
-//! A canned-response DynamoDB stand-in on loopback. It answers the operations the
+//! A canned-response DynamoDB (and EventBridge `PutEvents`) stand-in on loopback. It answers the operations the
 //! functions use with fixed items (so the benchmark times our code, not an emulator) and
 //! records every request, so the benchmark can check each invocation's request shape.
 
@@ -82,7 +82,10 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
     while let Ok(Some(request)) = http1::read_request(&mut reader) {
         let operation = request
             .header("x-amz-target")
-            .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
+            .and_then(|t| {
+                t.strip_prefix("DynamoDB_20120810.")
+                    .or_else(|| t.strip_prefix("AWSEvents."))
+            })
             .unwrap_or("")
             .to_owned();
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
@@ -107,7 +110,19 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
 
 fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Value) {
     match operation {
-        "GetItem" => (200, json!({ "Item": tenant_item(plan, status) })),
+        // The tenant exists; nothing else (an API key to revoke, say) does.
+        "GetItem" if body["Key"]["SK"]["S"] == "TENANT" => {
+            (200, json!({ "Item": tenant_item(plan, status) }))
+        }
+        "GetItem" => (200, json!({})),
+        // EventBridge (publish-events): every entry accepted.
+        "PutEvents" => {
+            let entries = body["Entries"].as_array().map_or(0, Vec::len);
+            let ids: Vec<Value> = (0..entries)
+                .map(|i| json!({ "EventId": format!("bench-{i}") }))
+                .collect();
+            (200, json!({ "FailedEntryCount": 0, "Entries": ids }))
+        }
         // Authorization's batch: the tenant exists, no admin grant or other item does.
         "BatchGetItem" => {
             let keys = body["RequestItems"]["tenants"]["Keys"]

@@ -322,6 +322,9 @@ fn lambda_env(
         .env("AWS_SESSION_TOKEN", "benchmark-token")
         .env("TABLE_NAME", "tenants")
         .env("DYNAMODB_ENDPOINT", dynamodb.endpoint())
+        // publish-events puts on the same stand-in.
+        .env("EVENT_BUS_NAME", "tenant-events")
+        .env("EVENTBRIDGE_ENDPOINT", dynamodb.endpoint())
         // The events carry a platform-admin token for the local development secret.
         .env("JWT_ISSUER", "tenant-api-local")
         .env("JWT_AUDIENCE", "tenant-api")

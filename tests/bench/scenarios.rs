@@ -21,6 +21,8 @@ pub struct Scenario {
     pub transact_items: Option<usize>,
     pub tenant_plan: &'static str,
     pub tenant_status: &'static str,
+    /// A stream consumer: it answers a partial batch response, not an HTTP one.
+    pub stream: bool,
     /// DynamoDB capacity one invocation consumes (on-demand request units), for the
     /// cost estimate: see [`crate::cost`].
     pub capacity: Capacity,
@@ -55,6 +57,7 @@ const fn scenario(
         transact_items,
         tenant_plan: "starter",
         tenant_status: "active",
+        stream: false,
         capacity,
     }
 }
@@ -76,37 +79,39 @@ pub fn all() -> Vec<Scenario> {
     const READ_TRANSACT: &[&str] = &["BatchGetItem", "TransactWriteItems"];
     // Capacity, for items under 1 KB (4 KB for reads): each key of a strongly consistent
     // BatchGetItem is 1 RRU (a missing item too), an eventually consistent query 0.5 RRU
-    // per 4 KB; a transaction costs 2 WRU per item (condition checks too); each index an
-    // item is written to costs 1 WRU more, 2 when its key changes.
+    // per 4 KB; a transaction costs 2 WRU per item and KB (condition checks too); each
+    // index an item is written to costs 1 WRU more, 2 when its key changes. Every change
+    // also puts its event item (the outbox): 2 WRU, 4 for tenant.created (it holds the
+    // tenant, 1-2 KB).
     vec![
-        // Tenant, slug reservation, scope and counters: 4 items x 2, plus GSI1-3 puts.
-        // The caller is a platform admin by token: no read.
+        // Tenant, slug reservation, scope, counters and event: 4 x 2 + 4, plus GSI1-3
+        // puts. The caller is a platform admin by token: no read.
         scenario(
             "create-tenant",
             201,
             &["TransactWriteItems"],
-            Some(4),
-            units(0.0, 11.0),
+            Some(5),
+            units(0.0, 15.0),
         ),
         // The event's page of 10 reads 11 items of ~1 KB from GSI1, eventually consistent.
         scenario("list-tenants", 200, &["Query"], None, units(1.5, 0.0)),
         scenario("get-tenant", 200, &["BatchGetItem"], None, units(2.0, 0.0)),
         scenario("get-tenant-by-slug", 200, &["Query"], None, units(0.5, 0.0)),
-        // No counter moves: a conditional put (1) plus the three index updates.
+        // No counter moves: the tenant put and its event (2 x 2) plus three index updates.
         scenario(
             "update-tenant",
-            200,
-            &["BatchGetItem", "PutItem"],
-            None,
-            units(2.0, 4.0),
-        ),
-        // Tenant put and counter update (2 x 2) plus three index updates.
-        scenario(
-            "upgrade-tenant",
             200,
             READ_TRANSACT,
             Some(2),
             units(2.0, 7.0),
+        ),
+        // Tenant put, counter update and event (3 x 2) plus three index updates.
+        scenario(
+            "upgrade-tenant",
+            200,
+            READ_TRANSACT,
+            Some(3),
+            units(2.0, 9.0),
         ),
         Scenario {
             tenant_plan: "enterprise",
@@ -114,8 +119,8 @@ pub fn all() -> Vec<Scenario> {
                 "downgrade-tenant",
                 200,
                 READ_TRANSACT,
-                Some(2),
-                units(2.0, 7.0),
+                Some(3),
+                units(2.0, 9.0),
             )
         },
         // As upgrade, and the status index key moves (delete + put).
@@ -123,8 +128,8 @@ pub fn all() -> Vec<Scenario> {
             "suspend-tenant",
             200,
             READ_TRANSACT,
-            Some(2),
-            units(2.0, 8.0),
+            Some(3),
+            units(2.0, 10.0),
         ),
         Scenario {
             tenant_status: "suspended",
@@ -132,8 +137,8 @@ pub fn all() -> Vec<Scenario> {
                 "activate-tenant",
                 200,
                 READ_TRANSACT,
-                Some(2),
-                units(2.0, 8.0),
+                Some(3),
+                units(2.0, 10.0),
             )
         },
         // Leaves GSI1 (1), moves in GSI2 (2), updates GSI3 (1).
@@ -141,8 +146,8 @@ pub fn all() -> Vec<Scenario> {
             "delete-tenant",
             200,
             READ_TRANSACT,
-            Some(2),
-            units(2.0, 8.0),
+            Some(3),
+            units(2.0, 10.0),
         ),
         // Eight counter shards, ~1.2 KB, strongly consistent.
         scenario("tenant-stats", 200, &["Query"], None, units(1.0, 0.0)),
@@ -154,40 +159,50 @@ pub fn all() -> Vec<Scenario> {
             None,
             units(3.0, 0.0),
         ),
-        // Tenant check, both grant items and the admin count: 4 x 2.
+        // Tenant version check, both grant items, the admin count and the event: 5 x 2.
         scenario(
             "grant-tenant-admin",
             201,
             READ_TRANSACT,
-            Some(4),
-            units(2.0, 8.0),
+            Some(5),
+            units(2.0, 10.0),
         ),
-        // Both grant deletes and the admin count: 3 x 2.
+        // Tenant version check, both grant deletes, the admin count and the event: 5 x 2.
         scenario(
             "revoke-tenant-admin",
             204,
             READ_TRANSACT,
-            Some(3),
-            units(2.0, 6.0),
+            Some(5),
+            units(2.0, 10.0),
         ),
-        // A tenant-bound key: tenant check and key put (2 x 2), plus its GSI2 entry.
+        // The authorization batch, then one consistent query of the tenant's events
+        // (none stored in the stand-in; a page of 20 ~1 KB events is 2.5 RRU).
+        scenario(
+            "list-tenant-events",
+            200,
+            &["BatchGetItem", "Query"],
+            None,
+            units(4.5, 0.0),
+        ),
+        // A tenant-bound key: tenant check, key put and event (3 x 2), plus its GSI2 entry.
         scenario(
             "create-api-key",
             201,
             &["TransactWriteItems"],
-            Some(2),
-            units(0.0, 5.0),
+            Some(3),
+            units(0.0, 7.0),
         ),
         // One page of keys from GSI2, eventually consistent.
         scenario("list-api-keys", 200, &["Query"], None, units(0.5, 0.0)),
-        // The event names a key that does not exist: one conditional update, answered 404.
-        scenario(
-            "revoke-api-key",
-            404,
-            &["UpdateItem"],
-            None,
-            units(0.0, 1.0),
-        ),
+        // The event names a key that does not exist: one consistent read, answered 404 (a
+        // real revocation adds the update and its event, 2 x 2 + 1 WRU).
+        scenario("revoke-api-key", 404, &["GetItem"], None, units(1.0, 0.0)),
+        // A stream batch of one event item: one PutEvents, no DynamoDB (the records carry
+        // the events; the stream's reads are free for Lambda triggers).
+        Scenario {
+            stream: true,
+            ..scenario("publish-events", 200, &["PutEvents"], None, units(0.0, 0.0))
+        },
         scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
         // The committed contract, compiled in: no credential, no DynamoDB.
         scenario("get-openapi", 200, &[], None, units(0.0, 0.0)),
@@ -199,8 +214,12 @@ impl Scenario {
     pub fn check(&self, response: &str, requests: &[Recorded]) -> Result<(), String> {
         let response: Value =
             serde_json::from_str(response).map_err(|e| format!("response is not JSON: {e}"))?;
-        let status = response["statusCode"].as_u64().unwrap_or(0);
-        if status != u64::from(self.status) {
+        if self.stream {
+            if response["batchItemFailures"] != Value::Array(Vec::new()) {
+                return Err(format!("partial batch failure: {response}"));
+            }
+        } else if response["statusCode"].as_u64().unwrap_or(0) != u64::from(self.status) {
+            let status = response["statusCode"].as_u64().unwrap_or(0);
             return Err(format!(
                 "status {status}, expected {}: {}",
                 self.status, response["body"]
@@ -217,7 +236,7 @@ impl Scenario {
             if request.body["TableName"].as_str() != Some("tenants")
                 && !matches!(
                     request.operation.as_str(),
-                    "TransactWriteItems" | "BatchGetItem"
+                    "TransactWriteItems" | "BatchGetItem" | "PutEvents"
                 )
             {
                 return Err(format!("{} on the wrong table", request.operation));

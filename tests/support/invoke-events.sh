@@ -74,6 +74,7 @@ grant-tenant-admin 201
 grant-tenant-admin 200
 list-tenant-admins 200
 revoke-tenant-admin 204
+list-tenant-events 200
 create-api-key 201
 list-api-keys 200
 revoke-api-key 404
@@ -84,6 +85,16 @@ tenant-stats 200
 route-not-found 405
 get-openapi 200
 EVENTS
+
+# publish-events is no HTTP function: its event is a stream batch, its answer a partial
+# batch response with no failures, and the event it carries must reach the local bus.
+out=$(cargo lambda invoke publish-events --data-file events/publish-events.json \
+      --invoke-address 127.0.0.1 --invoke-port "$API_PORT" 2>&1) || true
+compact=$(printf '%s' "$out" | tr -d ' \n')
+case "$compact" in
+  *'"batchItemFailures":[]'*) check "invoke publish-events" "no failures" "no failures" "" ;;
+  *) check "invoke publish-events" "no failures" "other" "$out" ;;
+esac
 
 # Every response, normalised (no ids, times or secrets), must equal the recorded snapshot:
 # refactorings keep behaviour. UPDATE_SNAPSHOTS=1 records a new one after an intended change.
@@ -117,8 +128,35 @@ api_key=$(env "${local_auth[@]}" DYNAMODB_ENDPOINT="http://127.0.0.1:$DB_PORT" \
   "$tenantctl" create-api-key --name ci)
 check "curl GET /v1/tenants with x-api-key" 200 "$(request "x-api-key: $api_key" GET /v1/tenants)" "$(cat "$log_dir/body")"
 
+# Change events end to end: create, update and suspend a tenant over HTTP; the dev pump
+# takes their events off the stream into publish-events, which puts them on the local bus,
+# whose rule copies them to a queue. The audit trail lists the same three.
+start_dev_pump
+check "curl POST /v1/tenants (events)" 201 "$(http POST /v1/tenants '{"name":"Evented","slug":"evented"}')" "$(cat "$log_dir/body")"
+evented=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$log_dir/body")
+check "curl PATCH (events)" 200 "$(http PATCH "/v1/tenants/$evented" '{"ownerName":"Ada"}')" "$(cat "$log_dir/body")"
+check "curl suspend (events)" 200 "$(http POST "/v1/tenants/$evented/suspend" '{"reason":"test"}')" "$(cat "$log_dir/body")"
+check "curl GET /v1/tenants/{id}/events" 200 "$(http GET "/v1/tenants/$evented/events")" "$(cat "$log_dir/body")"
+trail=$(python3 -c 'import json,sys; print(" ".join(e["type"] for e in json.load(open(sys.argv[1]))["items"]))' "$log_dir/body")
+check "audit trail, newest first" "tenant.suspended tenant.updated tenant.created" "$trail" "$(cat "$log_dir/body")"
+: >"$log_dir/bus.jsonl"
+on_bus=""
+for _ in $(seq 1 90); do
+  .venv/bin/python tests/support/devpump.py print-events --json --endpoint "http://127.0.0.1:$DB_PORT" >>"$log_dir/bus.jsonl"
+  on_bus=$(python3 -c 'import json,sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(" ".join(sorted(e["type"] for e in events if e.get("tenantId") == sys.argv[2])))' "$log_dir/bus.jsonl" "$evented")
+  [ "$on_bus" = "tenant.created tenant.suspended tenant.updated" ] && break
+  sleep 2
+done
+check "events on the local bus" "tenant.created tenant.suspended tenant.updated" "$on_bus" "$(tail -n 20 "$log_dir/pump.log")"
+grep -q '"evt_019ab0f1-0000-7000-8000-000000000001"' "$log_dir/bus.jsonl" \
+  && check "events/publish-events.json's event on the bus" yes yes "" \
+  || check "events/publish-events.json's event on the bus" yes no "$(cat "$log_dir/bus.jsonl")"
+
 if [ "$failures" -ne 0 ]; then
   echo "--- cargo lambda watch log (tail)"; tail -n 60 "$log_dir/watch.log"
+  echo "--- dev pump log (tail)"; tail -n 20 "$log_dir/pump.log" 2>/dev/null || true
   echo "$failures event check(s) failed"
   exit 1
 fi

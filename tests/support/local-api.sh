@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Serves the whole API on http://127.0.0.1:9000 with `cargo lambda watch`, over a local
-# DynamoDB (moto, single-threaded) on 127.0.0.1:8042 holding the table "tenants".
+# DynamoDB (moto, single-threaded) on 127.0.0.1:8042 holding the table "tenants", with the
+# local event bus, its queue, and the dev pump feeding the stream to publish-events.
 # The endpoint, table and credentials the functions use are set in Cargo.toml
 # ([workspace.metadata.lambda.watch.env]). Data lives in memory until you stop (Ctrl-C).
 set -euo pipefail
@@ -10,15 +11,23 @@ export PATH="$PWD/.venv/bin:$PATH"
 DB_PORT=8042
 API_PORT=9000
 
-.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants &
+.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events &
 db_pid=$!
-trap 'kill "$db_pid" 2>/dev/null || true' EXIT INT TERM
+pump_pid=
+trap 'kill "$db_pid" $pump_pid 2>/dev/null || true' EXIT INT TERM
 
 for _ in $(seq 1 100); do
   if (echo >"/dev/tcp/127.0.0.1/$DB_PORT") 2>/dev/null; then break; fi
   sleep 0.2
 done
 
-echo "Local DynamoDB: http://127.0.0.1:$DB_PORT (table: tenants)"
+# The dev pump: the table's stream -> publish-events (as the event source mapping does in
+# AWS); the local bus copies every event to a queue that `make -s bus-events` prints.
+.venv/bin/python tests/support/devpump.py run --endpoint "http://127.0.0.1:$DB_PORT" \
+  --invoke "http://127.0.0.1:$API_PORT" &
+pump_pid=$!
+
+echo "Local DynamoDB, Streams, EventBridge, SQS (moto): http://127.0.0.1:$DB_PORT (table: tenants, bus: tenant-events)"
 echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first request)"
+echo "Change events: make -s bus-events (what reached the bus), GET /v1/tenants/{id}/events (audit trail)"
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

@@ -41,10 +41,18 @@ local_auth=(
 tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
 
 start_local_stack() {
-  .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants >"$log_dir/db.log" 2>&1 &
+  .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events >"$log_dir/db.log" 2>&1 &
   pids+=($!)
   wait_for_port "$DB_PORT"
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" >"$log_dir/watch.log" 2>&1 &
   pids+=($!)
   wait_for_port "$API_PORT"
+}
+
+# The dev pump (tests/support/devpump.py): the table's stream -> publish-events, as the
+# event source mapping does in AWS.
+start_dev_pump() {
+  .venv/bin/python tests/support/devpump.py run --endpoint "http://127.0.0.1:$DB_PORT" \
+    --invoke "http://127.0.0.1:$API_PORT" >"$log_dir/pump.log" 2>&1 &
+  pids+=($!)
 }

@@ -5,9 +5,9 @@ moto's server loses writes under concurrent writers, so requests are served one 
 (werkzeug, threaded=False). The tenant table is created from template.yaml's own
 definition, so local runs use exactly the table that SAM deploys.
 
-  localdb.py serve [--port 8000] [--table tenants] [--exit-on-stdin-eof]
+  localdb.py serve [--port 8000] [--table tenants] [--events] [--exit-on-stdin-eof]
       Serve on 127.0.0.1 (port 0 picks a free port); prints "READY <endpoint>" once the
-      table exists. With --exit-on-stdin-eof it stops when its parent closes stdin.
+      table exists (with --events, also the local event bus and its queue). With --exit-on-stdin-eof it stops when its parent closes stdin.
   localdb.py describe
       Print, as JSON, the table definition and routes declared by template.yaml and the
       `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code),
@@ -206,6 +206,9 @@ def serve(args):
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute(template)},
             )
 
+    if args.events:
+        local_bus(endpoint)
+
     print(f"READY {endpoint}", flush=True)
     if args.exit_on_stdin_eof:
         # The parent (a test run) holds our stdin; when it exits, so do we.
@@ -216,6 +219,29 @@ def serve(args):
         pass
 
 
+LOCAL_BUS = "tenant-events"
+LOCAL_QUEUE = "tenant-events-local"
+
+
+def local_bus(endpoint):
+    """The local event bus (EVENT_BUS_NAME of Cargo.toml's watch environment) with a rule
+    copying every tenant-api event to the queue LOCAL_QUEUE, where `make -s bus-events`
+    reads them. The rule targets SQS, never Lambda: a Lambda target makes moto's PutEvents
+    fail (it tries to start Docker)."""
+    import boto3
+
+    events = boto3.client("events", endpoint_url=endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    if LOCAL_BUS not in [b["Name"] for b in events.list_event_buses()["EventBuses"]]:
+        events.create_event_bus(Name=LOCAL_BUS)
+    url = sqs.create_queue(QueueName=LOCAL_QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all-tenant-events", EventBusName=LOCAL_BUS,
+                    EventPattern=json.dumps({"source": ["tenant-api"]}))
+    events.put_targets(Rule="all-tenant-events", EventBusName=LOCAL_BUS,
+                       Targets=[{"Id": "local-queue", "Arn": arn}])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +250,7 @@ def main():
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--table", default=None)
     s.add_argument("--exit-on-stdin-eof", action="store_true")
+    s.add_argument("--events", action="store_true", help="also create the local event bus and its queue")
     sub.add_parser("describe")
     e = sub.add_parser("expand")
     e.add_argument("--output", default=None)
