@@ -6,6 +6,7 @@
 #      make -s token a platform-admin bearer token for the local API
 #      make openapi  regenerate openapi.json from the code
 #      make -s bus-events  the change events that reached the local bus (make local running)
+#      make dns-record NAME=... VALUE=...  a TXT record on the local DNS server (domain verification)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -23,7 +24,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checko
 SAM_BUILD_PROFILE ?= release
 QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
-.PHONY: bus-events contract openapi setup local token api-key test lint unit events sam-validate checkov \
+.PHONY: bus-events dns-record contract openapi setup local token api-key test lint unit events sam-validate checkov \
   sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
@@ -60,6 +61,11 @@ api-key:
 WAIT ?= 0
 bus-events:
 	@$(VENV)/bin/python tests/support/devpump.py print-events --wait $(WAIT) $(if $(JSON),--json)
+
+# Publishes a TXT record on the local DNS server (make local must be running), e.g. the
+# record POST /v1/tenants/{id}/domains answered: make dns-record NAME=_tenant-api-verification.acme.example VALUE=tenant-api-verification=...
+dns-record:
+	@$(VENV)/bin/python tests/support/localdns.py publish --records .local/dns "$(NAME)" "$(VALUE)"
 
 # openapi.json is generated from the route table and the types (a test fails when stale).
 openapi:

@@ -84,6 +84,16 @@ pub enum ApiError {
     /// `X-Tenant-ID` does not match the credential's tenant.
     #[error("X-Tenant-ID does not match the credential's tenant")]
     TenantMismatch { notices: Vec<String> },
+    /// The domain is verified by another tenant.
+    #[error("the domain '{0}' is verified by another tenant")]
+    DomainConflict(String),
+    /// The domain's verification record was not found where it must be published.
+    #[error("the verification record of '{domain}' was not found: publish a TXT record at {record_name} with the value {record_value}")]
+    DomainNotVerified {
+        domain: String,
+        record_name: String,
+        record_value: String,
+    },
     /// Revoking this admin would leave the tenant without one.
     #[error("'{0}' is the tenant's last admin and cannot be removed")]
     LastAdmin(String),
@@ -119,7 +129,8 @@ impl ApiError {
             Self::Validation(_)
             | Self::MalformedJson(_)
             | Self::InvalidBody(_)
-            | Self::InvalidCursor => 400,
+            | Self::InvalidCursor
+            | Self::DomainNotVerified { .. } => 400,
             Self::Unauthenticated { .. } => 401,
             Self::Forbidden { .. } | Self::TenantSuspended { .. } | Self::TenantMismatch { .. } => {
                 403
@@ -130,7 +141,8 @@ impl ApiError {
             | Self::IdConflict(_)
             | Self::InvalidState(_)
             | Self::InvalidPlanChange(_)
-            | Self::LastAdmin(_) => 409,
+            | Self::LastAdmin(_)
+            | Self::DomainConflict(_) => 409,
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
@@ -151,6 +163,8 @@ impl ApiError {
             Self::TenantSuspended { .. } => "tenant_suspended",
             Self::TenantMismatch { .. } => "tenant_mismatch",
             Self::LastAdmin(_) => "last_admin",
+            Self::DomainConflict(_) => "domain_conflict",
+            Self::DomainNotVerified { .. } => "domain_not_verified",
             Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::SlugConflict(_) => "slug_conflict",
@@ -196,6 +210,15 @@ impl ApiError {
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
             Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
             Self::LastAdmin(user) => json!({ "userId": user }),
+            Self::DomainConflict(domain) => json!({ "domain": domain }),
+            Self::DomainNotVerified {
+                domain,
+                record_name,
+                record_value,
+            } => json!({
+                "domain": domain,
+                "expected": {"type": "TXT", "name": record_name, "value": record_value},
+            }),
             _ => json!({}),
         }
     }

@@ -13,6 +13,7 @@ mod events;
 mod jwks;
 mod lifecycle;
 mod listing;
+mod login;
 mod read;
 mod role_matrix;
 mod stats;

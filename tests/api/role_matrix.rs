@@ -22,9 +22,11 @@ enum Caller {
     GrantedAdmin,
     /// An API key bound to the own tenant with `tenant_admin`.
     TenantAdminKey,
+    /// A platform API key holding only `login_service`.
+    LoginServiceKey,
 }
 
-const CALLERS: [Caller; 7] = [
+const CALLERS: [Caller; 8] = [
     Caller::Anonymous,
     Caller::NoRoles,
     Caller::PlatformAdmin,
@@ -32,6 +34,7 @@ const CALLERS: [Caller; 7] = [
     Caller::TokenTenantMember,
     Caller::GrantedAdmin,
     Caller::TenantAdminKey,
+    Caller::LoginServiceKey,
 ];
 
 /// Which tenant a tenant-scoped request targets.
@@ -45,7 +48,7 @@ enum Target {
 
 /// Each endpoint: its route function, a name, and the status a caller allowed to use it
 /// gets.
-const ENDPOINTS: [(&str, u16); 19] = [
+const ENDPOINTS: [(&str, u16); 24] = [
     ("create-tenant", 201),
     ("list-tenants", 200),
     ("tenant-stats", 200),
@@ -61,6 +64,11 @@ const ENDPOINTS: [(&str, u16); 19] = [
     ("grant-tenant-admin", 201),
     ("revoke-tenant-admin", 204),
     ("list-tenant-events", 200),
+    ("list-tenant-domains", 200),
+    ("add-tenant-domain", 201),
+    ("verify-tenant-domain", 200),
+    ("remove-tenant-domain", 204),
+    ("discover-login", 200),
     ("create-api-key", 201),
     ("list-api-keys", 200),
     ("revoke-api-key", 200),
@@ -85,6 +93,10 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
         _ if function == "get-openapi" => allowed,
         Caller::Anonymous => 401,
         Caller::PlatformAdmin => allowed,
+        // A login page's key discovers logins and nothing else; tenants stay hidden.
+        Caller::LoginServiceKey if function == "discover-login" => allowed,
+        Caller::LoginServiceKey if target == Target::Platform => 403,
+        Caller::LoginServiceKey => 404,
         // Holds no role anywhere: refused outright, and tenants stay hidden.
         Caller::NoRoles if target == Target::Platform => 403,
         Caller::NoRoles => 404,
@@ -101,6 +113,10 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
             | "grant-tenant-admin"
             | "revoke-tenant-admin"
             | "list-tenant-events"
+            | "list-tenant-domains"
+            | "add-tenant-domain"
+            | "verify-tenant-domain"
+            | "remove-tenant-domain"
                 if tenant_admin =>
             {
                 allowed
@@ -118,6 +134,7 @@ struct World {
     own: Value,
     other: Value,
     tenant_key: String,
+    login_key: String,
     revocable_key_id: String,
 }
 
@@ -151,6 +168,29 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
         }
         _ => String::new(),
     };
+    let login_key = match caller {
+        Caller::LoginServiceKey => new_key(json!({"name": "login", "roles": ["login_service"]}))
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        _ => String::new(),
+    };
+    // Each tenant claims `<slug>.example.com`, with its TXT record published, for the
+    // endpoints that verify or remove a domain.
+    if matches!(function, "verify-tenant-domain" | "remove-tenant-domain") {
+        for tenant in &tenants {
+            let path = format!("/v1/tenants/{}/domains", tenant["id"].as_str().unwrap());
+            let domain = format!("{}.example.com", tenant["slug"].as_str().unwrap());
+            let claim = app.post(&path, &json!({"domain": domain})).await;
+            assert_eq!(claim.status, 201, "{}", claim.body);
+            let record = &claim.body["verification"];
+            integration_tests::publish_txt(
+                record["name"].as_str().unwrap(),
+                record["value"].as_str().unwrap(),
+            );
+        }
+    }
     let revocable_key_id = match function {
         "revoke-api-key" => new_key(json!({"name": "spare", "roles": ["platform_admin"]})).await
             ["id"]
@@ -165,6 +205,7 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
         own,
         other,
         tenant_key,
+        login_key,
         revocable_key_id,
     }
 }
@@ -201,6 +242,20 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
             TestRequest::new("DELETE", &format!("/v1/tenants/{id}/admins/seed-admin"))
         }
         "list-tenant-events" => TestRequest::new("GET", &format!("/v1/tenants/{id}/events")),
+        "list-tenant-domains" => TestRequest::new("GET", &format!("/v1/tenants/{id}/domains")),
+        "add-tenant-domain" => json_post(
+            format!("/v1/tenants/{id}/domains"),
+            json!({"domain": format!("new-{slug}.example.com")}),
+        ),
+        "verify-tenant-domain" => TestRequest::new(
+            "POST",
+            &format!("/v1/tenants/{id}/domains/{slug}.example.com/verify"),
+        ),
+        "remove-tenant-domain" => TestRequest::new(
+            "DELETE",
+            &format!("/v1/tenants/{id}/domains/{slug}.example.com"),
+        ),
+        "discover-login" => TestRequest::new("GET", "/v1/login/discover").query("slug", slug),
         "create-api-key" => json_post(
             "/v1/api-keys".into(),
             json!({"name": "k", "roles": ["platform_admin"]}),
@@ -234,6 +289,7 @@ fn with_credential(
         }
         Caller::GrantedAdmin => request.bearer(&app.token("granted-user", &[], None)),
         Caller::TenantAdminKey => request.api_key(&world.tenant_key),
+        Caller::LoginServiceKey => request.api_key(&world.login_key),
     }
 }
 
@@ -286,7 +342,7 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
             }
         }
     }
-    assert!(cases >= 190, "only {cases} cases ran");
+    assert!(cases >= 320, "only {cases} cases ran");
     assert!(
         mismatches.is_empty(),
         "{} of {cases} cases wrong:\n{}",

@@ -114,6 +114,15 @@ fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Val
         "GetItem" if body["Key"]["SK"]["S"] == "TENANT" => {
             (200, json!({ "Item": tenant_item(plan, status) }))
         }
+        // A slug reservation (discovery by slug): the tenant's.
+        "GetItem" if body["Key"]["SK"]["S"] == "SLUG" => (
+            200,
+            json!({ "Item": {
+                "PK": { "S": "SLUG#acme" }, "SK": { "S": "SLUG" }, "entity": { "S": "slug" },
+                "slug": { "S": "acme" }, "tenantId": { "S": TENANT_ID },
+                "createdAt": { "S": "2026-11-01T10:00:00.000Z" }
+            } }),
+        ),
         "GetItem" => (200, json!({})),
         // EventBridge (publish-events): every entry accepted.
         "PutEvents" => {

@@ -184,6 +184,48 @@ pub fn all() -> Vec<Scenario> {
             None,
             units(4.5, 0.0),
         ),
+        // Domains: the authorization batch, then one consistent query of the claims.
+        scenario(
+            "list-tenant-domains",
+            200,
+            &["BatchGetItem", "Query"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // Tenant version check, the claim and its event: 3 x 2.
+        scenario(
+            "add-tenant-domain",
+            201,
+            READ_TRANSACT,
+            Some(3),
+            units(2.0, 6.0),
+        ),
+        // The event's domain is not claimed in the stand-in: the claim read answers 404
+        // before any DNS lookup (a real verification adds the TXT lookup and a transaction
+        // of the tenant check, claim, reservation and event: 4 x 2 WRU).
+        scenario(
+            "verify-tenant-domain",
+            404,
+            &["BatchGetItem", "GetItem"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // As verify: no claim, 404 (a real removal: check, two deletes, event: 4 x 2 WRU).
+        scenario(
+            "remove-tenant-domain",
+            404,
+            &["BatchGetItem", "GetItem"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // By slug: the slug reservation, then the tenant, both by key (no index).
+        scenario(
+            "discover-login",
+            200,
+            &["GetItem", "GetItem"],
+            None,
+            units(2.0, 0.0),
+        ),
         // A tenant-bound key: tenant check, key put and event (3 x 2), plus its GSI2 entry.
         scenario(
             "create-api-key",

@@ -18,6 +18,7 @@ PATTERNS = [
     (re.compile(r"tenant_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"), "<tenant-id>"),
     (re.compile(r"scope_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"), "<scope-id>"),
     (re.compile(r"evt_[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"), "<event-id>"),
+    (re.compile(r"tenant-api-verification=[0-9a-f]{32}"), "tenant-api-verification=<token>"),
     (re.compile(r"tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}"), "<api-key>"),
     (re.compile(r"key_[0-9a-f]{32}"), "<key-id>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),

@@ -75,6 +75,12 @@ grant-tenant-admin 200
 list-tenant-admins 200
 revoke-tenant-admin 204
 list-tenant-events 200
+add-tenant-domain 201
+add-tenant-domain 200
+list-tenant-domains 200
+verify-tenant-domain 400
+remove-tenant-domain 204
+discover-login 200
 create-api-key 201
 list-api-keys 200
 revoke-api-key 404

@@ -87,6 +87,60 @@ pub fn dynamodb_endpoint() -> &'static str {
     endpoint
 }
 
+/// The loopback DNS server of this test binary (`tests/support/localdns.py`): its address
+/// and the folder its TXT records are read from.
+static DNS: OnceLock<(String, PathBuf, Mutex<Option<Child>>)> = OnceLock::new();
+
+fn dns() -> &'static (String, PathBuf, Mutex<Option<Child>>) {
+    DNS.get_or_init(|| {
+        let records = std::env::temp_dir().join(format!("tenant-api-dns-{}", uuid::Uuid::now_v7()));
+        let script = workspace_root().join("tests/support/localdns.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .args(["serve", "--port", "0", "--exit-on-stdin-eof", "--records"])
+            .arg(&records)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the loopback DNS server");
+        let stdout = child.stdout.take().expect("DNS server stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the DNS server's READY line");
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("the DNS server did not start: {line:?}"))
+            .to_owned();
+        (
+            format!("127.0.0.1:{port}"),
+            records,
+            Mutex::new(Some(child)),
+        )
+    })
+}
+
+/// The address of the loopback DNS server (starting it on first use).
+pub fn dns_server() -> &'static str {
+    &dns().0
+}
+
+/// Publishes a TXT record `value` at `name` on the loopback DNS server (visible at once).
+pub fn publish_txt(name: &str, value: &str) {
+    use std::io::Write;
+    let path = dns()
+        .1
+        .join(name.trim_end_matches('.').to_ascii_lowercase());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("write a DNS record");
+    writeln!(file, "{value}").expect("write a DNS record");
+}
+
 /// A DynamoDB client for the local engine, built as the functions build theirs.
 pub fn dynamodb_client() -> Client {
     tenant_shared::runtime::aws::dynamodb_client(&tenant_shared::runtime::aws::ClientSettings {
@@ -120,6 +174,7 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         ("JWT_ISSUER".to_owned(), TEST_ISSUER.to_owned()),
         ("JWT_AUDIENCE".to_owned(), TEST_AUDIENCE.to_owned()),
         ("JWT_HS256_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
+        ("DNS_RESOLVER".to_owned(), dns_server().to_owned()),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("TABLE_NAME".into(), table.clone());
@@ -246,6 +301,28 @@ impl TestApp {
         self.token_expiring(sub, roles, tenant, 3600)
     }
 
+    /// A bearer token for user `sub` without roles, with an `email` claim marked
+    /// `email_verified: verified`.
+    pub fn email_token(&self, sub: &str, email: &str, verified: bool) -> String {
+        let settings = self
+            .app
+            .config
+            .jwt
+            .clone()
+            .expect("test apps verify tokens");
+        mint_hs256(
+            &settings,
+            &DevClaims {
+                sub,
+                roles: &[],
+                tenant_id: None,
+                expires_in: 3600,
+                email: Some((email, verified)),
+            },
+        )
+        .expect("mint a test token")
+    }
+
     /// A bearer token expiring `expires_in` seconds from now (negative: already expired).
     pub fn token_expiring(
         &self,
@@ -267,6 +344,7 @@ impl TestApp {
                 roles,
                 tenant_id: tenant,
                 expires_in,
+                email: None,
             },
         )
         .expect("mint a test token")

@@ -14,7 +14,12 @@ API_PORT=9000
 .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events &
 db_pid=$!
 pump_pid=
-trap 'kill "$db_pid" $pump_pid 2>/dev/null || true' EXIT INT TERM
+# The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml): `make
+# dns-record NAME=... VALUE=...` publishes a TXT record on it.
+mkdir -p .local/dns
+.venv/bin/python tests/support/localdns.py serve --port 8053 --records .local/dns &
+dns_pid=$!
+trap 'kill "$db_pid" "$dns_pid" $pump_pid 2>/dev/null || true' EXIT INT TERM
 
 for _ in $(seq 1 100); do
   if (echo >"/dev/tcp/127.0.0.1/$DB_PORT") 2>/dev/null; then break; fi
@@ -29,5 +34,6 @@ pump_pid=$!
 
 echo "Local DynamoDB, Streams, EventBridge, SQS (moto): http://127.0.0.1:$DB_PORT (table: tenants, bus: tenant-events)"
 echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first request)"
+echo "DNS (TXT records for domain verification): 127.0.0.1:8053 (make dns-record NAME=... VALUE=...)"
 echo "Change events: make -s bus-events (what reached the bus), GET /v1/tenants/{id}/events (audit trail)"
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

@@ -4,6 +4,7 @@
 
 DB_PORT=8042
 API_PORT=9000
+DNS_PORT=8053
 log_dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -44,6 +45,9 @@ start_local_stack() {
   .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events >"$log_dir/db.log" 2>&1 &
   pids+=($!)
   wait_for_port "$DB_PORT"
+  # The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml).
+  .venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records "$log_dir/dns" >"$log_dir/dns.log" 2>&1 &
+  pids+=($!)
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" >"$log_dir/watch.log" 2>&1 &
   pids+=($!)
   wait_for_port "$API_PORT"

@@ -169,7 +169,14 @@ impl Auth {
         // A platform admin may do everything anyway: spare it the grant read.
         let granted_admin = match session.caller.user_id() {
             Some(user) if !session.caller.is_platform_admin() => {
-                self.store.admin_grant(&tenant.id, &user).await?.is_some()
+                let domain = session.caller.verified_email_domain.as_ref();
+                let admitted = match domain {
+                    Some(domain) if admits_by_domain(&tenant) => {
+                        self.store.domain_owner(domain).await?.as_ref() == Some(&tenant.id)
+                    }
+                    _ => false,
+                };
+                admitted || self.store.admin_grant(&tenant.id, &user).await?.is_some()
             }
             _ => false,
         };
@@ -182,6 +189,29 @@ impl Auth {
             Some((tenant, String::new())),
             granted_admin,
         )
+    }
+
+    /// Checks a further `action` on the tenant of an access already granted (an option of
+    /// the request that needs more than the request itself).
+    pub fn check_on(&self, access: &TenantAccess, action: Action) -> Result<(), ApiError> {
+        let tenant_roles: Roles = roles::tenant_only(&access.roles);
+        let session = &access.session;
+        let decision = self.policies.decide(
+            action,
+            &Facts {
+                caller: &session.caller,
+                resource: Resource::Tenant {
+                    id: &access.tenant.id,
+                    status: access.tenant.status.as_str(),
+                },
+                has_tenant_roles: !tenant_roles.is_empty()
+                    || !session.caller.bound_roles.is_empty(),
+                tenant_roles: &tenant_roles,
+                credential_tenant_status: session.bound_status,
+                tenant_header_mismatch: session.header_mismatch(Some(&access.tenant.id)),
+            },
+        );
+        conclude(session, action, decision, None)
     }
 
     /// Whether `session` may read `tenant` (for listings), and its roles there.
@@ -292,6 +322,12 @@ fn conclude(
     }
 }
 
+/// Whether `tenant` makes every verified user of its verified domains an admin: an
+/// email-domain tenant does (its domain is its admin grant).
+pub fn admits_by_domain(tenant: &Tenant) -> bool {
+    tenant.fields.login_mode == crate::domain::tenant::LoginMode::EmailDomain
+}
+
 /// What was read about the target tenant.
 #[derive(Debug, Default)]
 struct Target {
@@ -328,6 +364,9 @@ impl Auth {
                     Credential::ApiKey { id, .. } => Some(id),
                     Credential::Bearer(_) => None,
                 },
+                email_domain: verified
+                    .as_ref()
+                    .and_then(|c| c.verified_email_domain.as_ref()),
             })
             .await?;
 
@@ -349,14 +388,22 @@ impl Auth {
                     platform_roles,
                     bound_roles,
                     bound_tenant: key.tenant_id,
+                    verified_email_domain: None,
                 }
             }
             (None, Credential::Bearer(_)) => return Err(invalid("token was not verified")),
         };
 
-        let target_read = target.map(|_| Target {
-            tenant: read.target,
-            granted_admin: caller.kind == CallerKind::User && read.granted_admin,
+        let target_read = target.map(|id| {
+            let admitted = read.domain_owner.as_ref() == Some(id)
+                && read
+                    .target
+                    .as_ref()
+                    .is_some_and(|(t, _)| admits_by_domain(t));
+            Target {
+                tenant: read.target,
+                granted_admin: caller.kind == CallerKind::User && (read.granted_admin || admitted),
+            }
         });
 
         // A credential bound to a tenant is only as alive as that tenant.

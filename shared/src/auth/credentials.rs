@@ -5,6 +5,7 @@ use lambda_http::{Request, RequestExt};
 
 use crate::domain::api_key;
 use crate::domain::roles::{Role, Roles};
+use crate::domain::values::DomainName;
 use crate::domain::{ApiKeyId, TenantId, UserId};
 use crate::error::ApiError;
 
@@ -35,6 +36,8 @@ pub struct Caller {
     pub bound_tenant: Option<TenantId>,
     /// The credential's roles on [`Self::bound_tenant`].
     pub bound_roles: Roles,
+    /// The domain of the caller's email, when its token says the issuer verified it.
+    pub verified_email_domain: Option<DomainName>,
 }
 
 /// The kind of principal behind a credential.

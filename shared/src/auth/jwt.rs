@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 
 use super::credentials::{invalid, Caller, CallerKind};
 use crate::domain::roles::{self, Role, Roles};
+use crate::domain::values::DomainName;
 use crate::domain::{TenantId, UserId};
 use crate::error::ApiError;
 
@@ -49,6 +50,10 @@ pub struct JwtSettings {
     pub tenant_claim: String,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub leeway_seconds: u64,
+    /// Claim holding the caller's email address.
+    pub email_claim: String,
+    /// Claim saying whether the issuer verified that address (`true` or `"true"`).
+    pub email_verified_claim: String,
 }
 
 impl std::fmt::Debug for JwtSettings {
@@ -61,6 +66,8 @@ impl std::fmt::Debug for JwtSettings {
             .field("roles_claim", &self.roles_claim)
             .field("tenant_claim", &self.tenant_claim)
             .field("leeway_seconds", &self.leeway_seconds)
+            .field("email_claim", &self.email_claim)
+            .field("email_verified_claim", &self.email_verified_claim)
             .finish()
     }
 }
@@ -266,13 +273,35 @@ pub fn caller_from_claims(
         Some(_) => return Err(invalid("token tenant claim is not a string")),
     };
     let (platform_roles, bound_roles) = roles::split(&roles, tenant.is_some());
+    // The email's domain admits its user to an email-domain tenant, but only when the
+    // issuer says it verified the address; anything else about the email is ignored.
+    let verified = matches!(
+        claims.get(&settings.email_verified_claim),
+        Some(Value::Bool(true))
+    ) || matches!(claims.get(&settings.email_verified_claim), Some(Value::String(v)) if v == "true");
+    let verified_email_domain = claims
+        .get(&settings.email_claim)
+        .and_then(Value::as_str)
+        .filter(|_| verified)
+        .and_then(email_domain);
     Ok(Caller {
         kind: CallerKind::User,
         id: user.to_string(),
         platform_roles,
         bound_tenant: tenant,
         bound_roles,
+        verified_email_domain,
     })
+}
+
+/// The domain of an email address, normalised as domains are (IDNA, lower case).
+pub fn email_domain(email: &str) -> Option<DomainName> {
+    let (local, domain) = email.trim().rsplit_once('@')?;
+    if local.is_empty() || domain.is_empty() {
+        return None;
+    }
+    let ascii = idna::domain_to_ascii_strict(domain.trim_end_matches('.')).ok()?;
+    DomainName::parse(&ascii).ok()
 }
 
 /// Claims for a token minted by [`mint_hs256`].
@@ -283,6 +312,8 @@ pub struct DevClaims<'a> {
     pub tenant_id: Option<&'a str>,
     /// Seconds from now until the token expires (negative for an expired token).
     pub expires_in: i64,
+    /// An email claim, and whether it is marked verified.
+    pub email: Option<(&'a str, bool)>,
 }
 
 /// Mints an HS256 token for `settings` (local development, tests and `tenantctl`).
@@ -313,6 +344,10 @@ pub fn mint_hs256(settings: &JwtSettings, claims: &DevClaims<'_>) -> Result<Stri
     if let Some(tenant) = claims.tenant_id {
         body.insert(settings.tenant_claim.clone(), tenant.into());
     }
+    if let Some((email, verified)) = claims.email {
+        body.insert(settings.email_claim.clone(), email.into());
+        body.insert(settings.email_verified_claim.clone(), verified.into());
+    }
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &body,
@@ -335,6 +370,8 @@ mod tests {
             roles_claim: "roles".into(),
             tenant_claim: "tenant_id".into(),
             leeway_seconds: 0,
+            email_claim: "email".into(),
+            email_verified_claim: "email_verified".into(),
         }
     }
 
@@ -403,6 +440,7 @@ mod tests {
             roles: &[Role::PlatformAdmin],
             tenant_id: None,
             expires_in: 60,
+            email: None,
         };
         let token = mint_hs256(&settings(), &dev).unwrap();
         assert!(verifier.verify(&token).await.unwrap().is_platform_admin());

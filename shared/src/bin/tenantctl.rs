@@ -1,10 +1,10 @@
 //! `tenantctl`: bootstraps credentials for the tenant API.
 //!
 //! ```text
-//! tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
+//! tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--email ADDRESS] [--ttl SECONDS]
 //!     Mints an HS256 bearer token from JWT_ISSUER, JWT_AUDIENCE and JWT_HS256_SECRET
 //!     (and JWT_ROLES_CLAIM / JWT_TENANT_CLAIM). Defaults: --sub dev-admin
-//!     --role platform_admin --ttl 3600.
+//!     --role platform_admin --ttl 3600. --email adds a verified email claim (and no default role).
 //!
 //! tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
 //!     Writes an API key straight into TABLE_NAME (DYNAMODB_ENDPOINT, AWS_REGION and the
@@ -29,7 +29,7 @@ use tenant_shared::service::api_keys;
 use tenant_shared::{App, Config};
 
 const USAGE: &str = "usage:
-  tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--ttl SECONDS]
+  tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--email ADDRESS] [--ttl SECONDS]
   tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
   tenantctl openapi
 roles: platform_admin, tenant_admin, tenant_member";
@@ -42,6 +42,7 @@ struct Options {
     roles: Vec<Role>,
     tenant: Option<String>,
     ttl: Option<i64>,
+    email: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -63,6 +64,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .roles
                     .push(Role::parse(&name).ok_or_else(|| format!("unknown role {name}"))?);
             }
+            "--email" => options.email = Some(value()?),
             "--ttl" => {
                 let text = value()?;
                 options.ttl = Some(
@@ -75,7 +77,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
-    if options.roles.is_empty() {
+    // A token for an email user holds no role unless asked: its email admits it.
+    if options.roles.is_empty() && options.email.is_none() {
         options.roles.push(Role::PlatformAdmin);
     }
     Ok(options)
@@ -93,6 +96,7 @@ fn token(options: &Options) -> Result<String, String> {
             roles: &options.roles,
             tenant_id: options.tenant.as_deref(),
             expires_in: options.ttl.unwrap_or(3600),
+            email: options.email.as_deref().map(|e| (e, true)),
         },
     )
 }

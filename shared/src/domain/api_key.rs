@@ -195,7 +195,7 @@ impl NewApiKey {
         };
         let roles = parse_roles(body.get("roles"), &mut problems);
         if let (Some(Some(_)), Some(roles)) = (&tenant_id, &roles) {
-            if roles.contains(&Role::PlatformAdmin) {
+            if roles.iter().any(|r| !r.is_tenant_role()) {
                 problems.add(
                     "roles",
                     "a key bound to a tenant may only hold tenant_admin and tenant_member",
@@ -206,7 +206,7 @@ impl NewApiKey {
             if roles.iter().any(|r| r.is_tenant_role()) {
                 problems.add(
                     "roles",
-                    "tenant roles need a tenantId; a platform key holds platform_admin",
+                    "tenant roles need a tenantId; a platform key holds platform roles (platform_admin, login_service)",
                 );
             }
         }
@@ -242,7 +242,7 @@ fn parse_roles(value: Option<&Value>, problems: &mut Problems) -> Option<Roles> 
             None => {
                 problems.add(
                     "roles",
-                    "each role must be one of: platform_admin, tenant_admin, tenant_member",
+                    "each role must be one of: platform_admin, tenant_admin, tenant_member, login_service",
                 );
                 return None;
             }

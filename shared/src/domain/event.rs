@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::api_key::ApiKeyView;
+use super::domains::{DomainClaim, DomainStatus};
 use super::tenant::Tenant;
-use super::values::{TenantId, UserId};
+use super::values::{DomainName, TenantId, UserId};
 
 /// What happened. The wire name is the event's `type` and the bus's `detail-type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -31,6 +32,12 @@ pub enum EventType {
     AdminGranted,
     #[serde(rename = "tenant.admin_revoked")]
     AdminRevoked,
+    #[serde(rename = "tenant.domain_added")]
+    DomainAdded,
+    #[serde(rename = "tenant.domain_verified")]
+    DomainVerified,
+    #[serde(rename = "tenant.domain_removed")]
+    DomainRemoved,
     #[serde(rename = "api_key.created")]
     ApiKeyCreated,
     #[serde(rename = "api_key.revoked")]
@@ -39,7 +46,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the README's order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::TenantCreated,
         Self::TenantUpdated,
         Self::TenantPlanChanged,
@@ -48,6 +55,9 @@ impl EventType {
         Self::TenantDeleted,
         Self::AdminGranted,
         Self::AdminRevoked,
+        Self::DomainAdded,
+        Self::DomainVerified,
+        Self::DomainRemoved,
         Self::ApiKeyCreated,
         Self::ApiKeyRevoked,
     ];
@@ -63,6 +73,9 @@ impl EventType {
             Self::TenantDeleted => "tenant.deleted",
             Self::AdminGranted => "tenant.admin_granted",
             Self::AdminRevoked => "tenant.admin_revoked",
+            Self::DomainAdded => "tenant.domain_added",
+            Self::DomainVerified => "tenant.domain_verified",
+            Self::DomainRemoved => "tenant.domain_removed",
             Self::ApiKeyCreated => "api_key.created",
             Self::ApiKeyRevoked => "api_key.revoked",
         }
@@ -112,11 +125,24 @@ pub struct FieldChange {
     pub to: Value,
 }
 
+/// The key view's schema, published as `ApiKey`.
+fn api_key_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::Ref::from_schema_name("ApiKey").into()
+}
+
 /// The admin an admin event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminChange {
     pub user_id: UserId,
+}
+
+/// The domain a domain event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainChange {
+    pub domain: DomainName,
+    pub status: DomainStatus,
 }
 
 /// A change event, as stored, published (the bus event's `detail`) and listed.
@@ -146,8 +172,12 @@ pub struct ChangeEvent {
     /// Admin events: whose grant was made or removed (by the actor, at `occurredAt`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminChange>,
+    /// Domain events: the domain and its claim's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<DomainChange>,
     /// API key events: the key's public view (never the key or its hash).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = api_key_schema)]
     pub api_key: Option<ApiKeyView>,
 }
 
@@ -170,6 +200,7 @@ impl ChangeEvent {
             tenant: None,
             changes: None,
             admin: None,
+            domain: None,
             api_key: None,
         }
     }
@@ -222,6 +253,29 @@ impl ChangeEvent {
                 user_id: user.clone(),
             }),
             ..Self::new(event_type, Some(tenant.clone()), Some(version), origin, at)
+        }
+    }
+
+    /// A domain event for `claim`, made against tenant version `version`.
+    pub fn domain(
+        event_type: EventType,
+        claim: &DomainClaim,
+        version: i64,
+        origin: &Origin,
+        at: &str,
+    ) -> Self {
+        Self {
+            domain: Some(DomainChange {
+                domain: claim.domain.clone(),
+                status: claim.status,
+            }),
+            ..Self::new(
+                event_type,
+                Some(claim.tenant_id.clone()),
+                Some(version),
+                origin,
+                at,
+            )
         }
     }
 

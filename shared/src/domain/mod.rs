@@ -9,12 +9,14 @@
 //! - [`plans`], [`stats`]: the plan catalogue and the tenant counters.
 //! - [`roles`], [`admin`], [`api_key`]: who may act, and their grants and keys.
 //! - [`list_query`], [`page`]: listing requests and the one page shape.
+//! - [`domains`]: a tenant's email domains, their verification, and login discovery.
 //! - [`event`]: the change event every state change writes with itself.
 //! - [`clock`]: the one timestamp format.
 
 pub mod admin;
 pub mod api_key;
 pub mod clock;
+pub mod domains;
 pub mod event;
 pub mod input;
 pub mod list_query;

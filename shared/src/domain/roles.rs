@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A role. `platform_admin` applies everywhere; the tenant roles apply to one tenant.
+/// A role. The platform roles (`platform_admin`, `login_service`) apply everywhere; the
+/// tenant roles apply to one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -15,6 +16,9 @@ pub enum Role {
     TenantAdmin,
     /// Read one tenant.
     TenantMember,
+    /// Discover where a person signs in (`GET /v1/login/discover`), and nothing else: the
+    /// credential a login page's backend holds.
+    LoginService,
 }
 
 /// A set of roles, in a stable order.
@@ -22,7 +26,12 @@ pub type Roles = BTreeSet<Role>;
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 3] = [Role::PlatformAdmin, Role::TenantAdmin, Role::TenantMember];
+    pub const ALL: [Role; 4] = [
+        Role::PlatformAdmin,
+        Role::TenantAdmin,
+        Role::TenantMember,
+        Role::LoginService,
+    ];
 
     /// The role's name in tokens, API keys, policies and responses.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +39,7 @@ impl Role {
             Self::PlatformAdmin => "platform_admin",
             Self::TenantAdmin => "tenant_admin",
             Self::TenantMember => "tenant_member",
+            Self::LoginService => "login_service",
         }
     }
 
@@ -40,7 +50,7 @@ impl Role {
 
     /// Whether the role applies to one tenant rather than the whole platform.
     pub fn is_tenant_role(self) -> bool {
-        self != Self::PlatformAdmin
+        matches!(self, Self::TenantAdmin | Self::TenantMember)
     }
 }
 

@@ -6,11 +6,13 @@
 //! - [`tenants`]: the tenant resource and its lifecycle actions.
 //! - [`admins`]: a tenant's admins.
 //! - [`api_keys`]: machine credentials.
+//! - [`domains`]: a tenant's email domains, and login discovery.
 //! - [`events`]: a tenant's audit trail, and the stream consumer publishing events.
 //! - [`openapi`]: the OpenAPI document, generated from the route table and the types.
 
 pub mod admins;
 pub mod api_keys;
+pub mod domains;
 pub mod events;
 pub mod openapi;
 pub mod tenants;
@@ -19,6 +21,10 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 pub use admins::{grant_tenant_admin, list_tenant_admins, revoke_tenant_admin};
 pub use api_keys::{create_api_key, list_api_keys, revoke_api_key};
+pub use domains::{
+    add_tenant_domain, discover_login, list_tenant_domains, remove_tenant_domain,
+    verify_tenant_domain,
+};
 pub use events::{list_tenant_events, publish_events};
 pub use openapi::get_openapi;
 pub use tenants::{
@@ -80,6 +86,11 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
         "grant-tenant-admin" => grant_tenant_admin(app, req).await,
         "revoke-tenant-admin" => revoke_tenant_admin(app, req).await,
         "list-tenant-events" => list_tenant_events(app, req).await,
+        "list-tenant-domains" => list_tenant_domains(app, req).await,
+        "add-tenant-domain" => add_tenant_domain(app, req).await,
+        "verify-tenant-domain" => verify_tenant_domain(app, req).await,
+        "remove-tenant-domain" => remove_tenant_domain(app, req).await,
+        "discover-login" => discover_login(app, req).await,
         "create-api-key" => create_api_key(app, req).await,
         "list-api-keys" => list_api_keys(app, req).await,
         "revoke-api-key" => revoke_api_key(app, req).await,

@@ -302,6 +302,80 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             etag: false,
             ..base
         },
+        "list-tenant-domains" => Operation {
+            id: "listTenantDomains",
+            tag: "login",
+            summary: "List a tenant's email domains and their verification status",
+            who: "platform admins; the tenant's admins",
+            success: (
+                200,
+                "One page of domain claims.",
+                Some(schema_ref("DomainPage")),
+            ),
+            errors: &[400, 404],
+            query: page_params(100),
+            etag: false,
+            ..base
+        },
+        "add-tenant-domain" => Operation {
+            id: "addTenantDomain",
+            tag: "login",
+            summary: "Claim an email domain: answers the DNS TXT record that verifies it",
+            who: "platform admins; the tenant's admins (`verified: true`: platform admins only)",
+            body: Some((JSON_ONLY, schema_ref("AddDomain"))),
+            success: (
+                201,
+                "The claim, pending (verified when marked so); 200: the tenant claimed it before.",
+                Some(schema_ref("DomainClaim")),
+            ),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
+            location: true,
+            ..base
+        },
+        "verify-tenant-domain" => Operation {
+            id: "verifyTenantDomain",
+            tag: "login",
+            summary: "Verify a claimed domain by its DNS TXT record (a verified domain belongs to one tenant)",
+            who: "platform admins; the tenant's admins",
+            body: Some((
+                JSON_ONLY,
+                json!({"type": "object", "additionalProperties": false, "maxProperties": 0}),
+            )),
+            body_optional: true,
+            success: (200, "The claim, verified.", Some(schema_ref("DomainClaim"))),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
+            ..base
+        },
+        "remove-tenant-domain" => Operation {
+            id: "removeTenantDomain",
+            tag: "login",
+            summary: "Remove a tenant's domain (a verified one becomes free)",
+            who: "platform admins; the tenant's admins",
+            success: (204, "The domain is gone.", None),
+            errors: &[404],
+            etag: false,
+            ..base
+        },
+        "discover-login" => Operation {
+            id: "discoverLogin",
+            tag: "login",
+            summary: "Which tenant a person signs in to, and how (by email through verified domains, or by slug)",
+            who: "platform admins; `login_service` keys and tokens",
+            success: (200, "Where to sign in.", Some(schema_ref("LoginTarget"))),
+            errors: &[400, 404],
+            query: vec![
+                query_param(
+                    "email",
+                    "The person's email address (give email or slug).",
+                    json!({"type": "string", "format": "email", "minLength": 3, "maxLength": 320}),
+                ),
+                query_param("slug", "The tenant's slug.", schema_ref("Slug")),
+            ],
+            etag: false,
+            ..base
+        },
         "create-api-key" => Operation {
             id: "createApiKey",
             tag: "api-keys",
@@ -523,6 +597,7 @@ fn add_links(paths: &mut Map<String, Value>) {
         "DowngradeTenant": {"operationId": "downgradeTenant", "parameters": {"id": "$response.body#/id"}},
         "ListTenantAdmins": {"operationId": "listTenantAdmins", "parameters": {"id": "$response.body#/id"}},
         "ListTenantEvents": {"operationId": "listTenantEvents", "parameters": {"id": "$response.body#/id"}},
+        "ListTenantDomains": {"operationId": "listTenantDomains", "parameters": {"id": "$response.body#/id"}},
         "GrantTenantAdmin": {"operationId": "grantTenantAdmin", "parameters": {"id": "$response.body#/id"}},
         "DeleteTenant": {"operationId": "deleteTenant", "parameters": {"id": "$response.body#/id"}},
     });
@@ -621,12 +696,22 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
             "roles": {"type": "array", "minItems": 1, "items": schema_ref("Role")},
             "tenantId": {"oneOf": [schema_ref("TenantId"), {"type": "null"}], "description": "The live tenant a tenant key is bound to."},
         },
-        "description": "A platform key holds `platform_admin` and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
+        "description": "A platform key holds platform roles (`platform_admin`, `login_service`) and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
         "oneOf": [
-            {"properties": {"roles": {"items": {"const": "platform_admin"}}, "tenantId": {"type": "null"}}},
+            {"properties": {"roles": {"items": {"enum": ["platform_admin", "login_service"]}}, "tenantId": {"type": "null"}}},
             {"required": ["tenantId"], "properties": {"roles": {"items": {"enum": ["tenant_admin", "tenant_member"]}}, "tenantId": schema_ref("TenantId")}},
         ],
         "examples": [{"name": "billing-sync", "roles": ["platform_admin"]}],
+    }));
+    schemas.insert("AddDomain".into(), json!({
+        "type": "object",
+        "required": ["domain"],
+        "additionalProperties": false,
+        "properties": {
+            "domain": {"type": "string", "minLength": 1, "maxLength": 253, "description": "A domain below a public suffix; IDNA is normalised to ASCII, case folded, a trailing dot dropped."},
+            "verified": {"type": "boolean", "default": false, "description": "Verify at once without a DNS record (platform admins only: for domains the platform manages)."},
+        },
+        "examples": [{"domain": "acme.example.com"}],
     }));
     schemas.insert("CreatedApiKey".into(), json!({
         "allOf": [schema_ref("ApiKey"), {"type": "object", "required": ["key"],
@@ -637,6 +722,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
         ("AdminPage", "AdminGrant"),
         ("ApiKeyPage", "ApiKey"),
         ("EventPage", "ChangeEvent"),
+        ("DomainPage", "DomainClaim"),
     ] {
         schemas.insert(page.into(), json!({
             "type": "object",
@@ -665,6 +751,11 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::event::ActorKind>()
         .schema_from::<crate::domain::event::FieldChange>()
         .schema_from::<crate::domain::event::AdminChange>()
+        .schema_from::<crate::domain::event::DomainChange>()
+        .schema_from::<crate::domain::domains::DomainClaim>()
+        .schema_from::<crate::domain::domains::DomainStatus>()
+        .schema_from::<crate::domain::domains::VerificationRecord>()
+        .schema_from::<crate::domain::domains::LoginTarget>()
         .schema_from::<TenantStats>()
         .schema("ApiKey", ApiKeyView::schema())
         .schema("Error", ErrorBody::schema())
@@ -719,6 +810,7 @@ pub fn document() -> Value {
             {"name": "tenants", "description": "Tenants and their lifecycle."},
             {"name": "admins", "description": "A tenant's admins."},
             {"name": "api-keys", "description": "Machine credentials."},
+            {"name": "login", "description": "Login discovery: a tenant's verified email domains, and where a person signs in."},
             {"name": "events", "description": "Change events: the audit trail (also published on the event bus)."},
             {"name": "meta", "description": "This document."},
         ],

@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 19] = [
+pub const ROUTES: [Route; 24] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -45,6 +45,19 @@ pub const ROUTES: [Route; 19] = [
         "revoke-tenant-admin",
     ),
     route("GET", "/v1/tenants/{id}/events", "list-tenant-events"),
+    route("GET", "/v1/tenants/{id}/domains", "list-tenant-domains"),
+    route("POST", "/v1/tenants/{id}/domains", "add-tenant-domain"),
+    route(
+        "POST",
+        "/v1/tenants/{id}/domains/{domain}/verify",
+        "verify-tenant-domain",
+    ),
+    route(
+        "DELETE",
+        "/v1/tenants/{id}/domains/{domain}",
+        "remove-tenant-domain",
+    ),
+    route("GET", "/v1/login/discover", "discover-login"),
     route("POST", "/v1/api-keys", "create-api-key"),
     route("GET", "/v1/api-keys", "list-api-keys"),
     route("DELETE", "/v1/api-keys/{keyId}", "revoke-api-key"),

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::aws::{dynamodb_client, ClientSettings};
 use super::config::{Config, ConfigError};
+use super::dns::Dns;
 use crate::auth::jwt::JwtVerifier;
 use crate::auth::{Auth, Policies};
 use crate::store::{CursorCodec, Store};
@@ -17,6 +18,8 @@ pub struct App {
     pub cursors: CursorCodec,
     /// Authentication and authorization (the Cedar policies, parsed once).
     pub auth: Auth,
+    /// DNS lookups for domain verification (the resolver is built on first use).
+    pub dns: Dns,
 }
 
 impl App {
@@ -38,6 +41,7 @@ impl App {
         let policies = Policies::load().map_err(ConfigError::Policies)?;
         let jwt = config.jwt.clone().map(JwtVerifier::new);
         Ok(Self {
+            dns: Dns::new(config.dns_resolver),
             auth: Auth::new(store.clone(), policies, jwt),
             config,
             store,

@@ -14,6 +14,9 @@
 //! | `JWT_ROLES_CLAIM` | claim holding roles (`cognito:groups` for Cognito groups) | `roles` |
 //! | `JWT_TENANT_CLAIM` | claim holding the tenant id | `tenant_id` |
 //! | `JWT_LEEWAY_SECONDS` | clock skew tolerated on `exp`/`nbf` | `30` |
+//! | `JWT_EMAIL_CLAIM` | claim holding the caller's email (email-domain admission) | `email` |
+//! | `JWT_EMAIL_VERIFIED_CLAIM` | claim that must be `true` for the email to count | `email_verified` |
+//! | `DNS_RESOLVER` | resolver for domain verification (`ip` or `ip:port`) | the system's |
 //! | `EVENT_RETENTION_DAYS` | days change events are kept (the table's TTL removes them) | unset or `0`: forever |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
@@ -34,6 +37,8 @@ pub struct Config {
     pub jwt: Option<JwtSettings>,
     /// How long change events are kept; `None`: forever.
     pub event_retention_days: Option<u32>,
+    /// The DNS resolver domain verification asks; `None`: the system's.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 /// Why the configuration could not be read.
@@ -79,8 +84,27 @@ impl Config {
                 }
             },
         };
+        let dns_resolver = match non_empty("DNS_RESOLVER") {
+            None => None,
+            Some(text) => Some(
+                text.trim()
+                    .parse::<std::net::SocketAddr>()
+                    .or_else(|_| {
+                        text.trim()
+                            .parse::<std::net::IpAddr>()
+                            .map(|ip| std::net::SocketAddr::new(ip, 53))
+                    })
+                    .map_err(|_| {
+                        ConfigError::Invalid(
+                            "DNS_RESOLVER",
+                            "must be an IP address, optionally with :port".to_owned(),
+                        )
+                    })?,
+            ),
+        };
         Ok(Self {
             event_retention_days,
+            dns_resolver,
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             jwt: jwt_settings(&non_empty)?,
             table_name,
@@ -146,6 +170,9 @@ fn jwt_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<JwtSetti
         roles_claim: var("JWT_ROLES_CLAIM").unwrap_or_else(|| "roles".to_owned()),
         tenant_claim: var("JWT_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".to_owned()),
         leeway_seconds,
+        email_claim: var("JWT_EMAIL_CLAIM").unwrap_or_else(|| "email".to_owned()),
+        email_verified_claim: var("JWT_EMAIL_VERIFIED_CLAIM")
+            .unwrap_or_else(|| "email_verified".to_owned()),
     }))
 }
 

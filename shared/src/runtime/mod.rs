@@ -4,6 +4,7 @@
 pub mod app;
 pub mod aws;
 pub mod config;
+pub mod dns;
 pub mod logging;
 pub mod publisher;
 

@@ -4,10 +4,12 @@
 //! - [`tenants`]: create a tenant, and change one (read-modify-write with retries).
 //! - [`visible`]: list the tenants a caller may see.
 //! - [`admins`], [`api_keys`]: grant and revoke tenant admins; create, list and revoke keys.
+//! - [`domains`]: a tenant's email domains, and login discovery.
 //! - [`events`]: a tenant's audit trail; [`publish`]: the outbox onto the event bus.
 
 pub mod admins;
 pub mod api_keys;
+pub mod domains;
 pub mod events;
 pub mod publish;
 pub mod tenants;

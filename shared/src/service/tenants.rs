@@ -4,14 +4,22 @@
 use serde_json::{Map, Value};
 
 use crate::auth::access::{Session, TenantAccess};
+use crate::domain::domains::DomainClaim;
 use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
-use crate::domain::tenant::IfMatch;
+use crate::domain::tenant::{IfMatch, LoginMode};
 use crate::domain::{clock, patch, AdminGrant, ChangeEvent, EventType, NewTenant, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::store::Created;
+
+/// 128 random bits as hex (verification tokens).
+pub(crate) fn random_hex() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal("drawing a token", e))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// How often a read-modify-write is retried after losing a race to another writer.
 const MAX_ATTEMPTS: usize = 10;
@@ -53,8 +61,24 @@ pub async fn create(
         .is_some_and(|user| new.initial_admin_user_ids.contains(&user));
     let new_id = tenant.id.clone();
     let roles_on = |t: &Tenant| session.roles_on(t, caller_is_initial_admin && t.id == new_id);
+    // An email-domain tenant's emailDomain is its first domain, claimed with it (pending
+    // until verified: it admits nobody before).
+    let domains: Vec<DomainClaim> = match (&tenant.fields.login_mode, &tenant.fields.email_domain) {
+        (LoginMode::EmailDomain, Some(domain)) => vec![DomainClaim::new(
+            &tenant.id,
+            domain.clone(),
+            &random_hex()?,
+            &now,
+            &session.caller.id,
+        )],
+        _ => Vec::new(),
+    };
     let event = ChangeEvent::created(&tenant, &session.origin());
-    match app.store.create(&tenant, &digest, &admins, &event).await? {
+    match app
+        .store
+        .create(&tenant, &digest, &admins, &domains, &event)
+        .await?
+    {
         Created::New => {
             let roles = roles_on(&tenant);
             Ok(Creation::New(tenant, roles))

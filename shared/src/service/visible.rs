@@ -2,7 +2,7 @@
 //! tenants it holds roles on, read by key and paged in memory, so nothing it may not see
 //! is ever read from an index.
 
-use crate::auth::access::Session;
+use crate::auth::access::{admits_by_domain, Session};
 use crate::auth::Action;
 use crate::domain::{ListQuery, Page, Roles, Tenant, TenantId};
 use crate::error::ApiError;
@@ -30,9 +30,23 @@ pub async fn list(
         Some(user) => app.store.user_grants(&user).await?,
         None => Vec::new(),
     };
-    app.auth
-        .check_platform(session, Action::ListTenants, !grants.is_empty())?;
+    // The tenant the caller's verified email domain belongs to, if it admits by domain
+    // (checked on the tenant itself below).
+    let by_domain = match &session.caller.verified_email_domain {
+        Some(domain) => app.store.domain_owner(domain).await?,
+        None => None,
+    };
+    app.auth.check_platform(
+        session,
+        Action::ListTenants,
+        !grants.is_empty() || by_domain.is_some(),
+    )?;
     let mut ids: Vec<TenantId> = grants.clone();
+    if let Some(id) = &by_domain {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
     if let Some(bound) = &session.caller.bound_tenant {
         if !session.caller.bound_roles.is_empty() && !ids.contains(bound) {
             ids.push(bound.clone());
@@ -40,7 +54,8 @@ pub async fn list(
     }
     let mut visible = Vec::new();
     for tenant in app.store.get_tenants(&ids).await? {
-        let granted = grants.contains(&tenant.id);
+        let granted = grants.contains(&tenant.id)
+            || (by_domain.as_ref() == Some(&tenant.id) && admits_by_domain(&tenant));
         if let Some(roles) = app.auth.readable(session, &tenant, granted) {
             if query.matches(&tenant) {
                 visible.push((tenant, roles));

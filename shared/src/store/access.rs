@@ -1,11 +1,13 @@
 //! The reads behind an authorization decision, by key and strongly consistent: the
 //! target tenant, the caller's admin grant on it, the tenant its credential is bound to
-//! and its API key, all in one `BatchGetItem`; and the caller's visible tenants, by key.
+//! its API key and the reservation of the caller's verified email domain, all in one
+//! `BatchGetItem`; and the caller's visible tenants, by key.
 
 use super::api_keys::ApiKeyItem;
 use super::item::{from_item, text, Item};
 use super::tenants::tenant_from_item;
-use super::{keys, Store};
+use super::{domains, keys, Store};
+use crate::domain::values::DomainName;
 use crate::domain::{ApiKey, ApiKeyId, Tenant, TenantId, UserId};
 use crate::error::ApiError;
 
@@ -20,6 +22,9 @@ pub struct AccessWanted<'a> {
     pub bound: Option<&'a TenantId>,
     /// The API key presented.
     pub api_key: Option<&'a ApiKeyId>,
+    /// The caller's verified email domain, whose owner (if verified by a tenant) may admit
+    /// the caller.
+    pub email_domain: Option<&'a DomainName>,
 }
 
 /// What one authorization read found.
@@ -33,6 +38,8 @@ pub struct AccessRead {
     pub bound: Option<Tenant>,
     /// The API key.
     pub api_key: Option<ApiKey>,
+    /// The tenant the caller's email domain is verified for.
+    pub domain_owner: Option<TenantId>,
 }
 
 impl Store {
@@ -49,7 +56,12 @@ impl Store {
         let key_key = wanted
             .api_key
             .map(|id| keys::key(keys::api_key_pk(id.as_str()), keys::API_KEY_SK));
-        let all: Vec<Item> = [&target_key, &grant_key, &bound_key, &key_key]
+        // Admission by email domain matters only on the tenant the request is about.
+        let domain_key = wanted
+            .email_domain
+            .filter(|_| wanted.target.is_some())
+            .map(|d| domains::owner_key(d.as_str()));
+        let all: Vec<Item> = [&target_key, &grant_key, &bound_key, &key_key, &domain_key]
             .into_iter()
             .flatten()
             .cloned()
@@ -65,7 +77,9 @@ impl Store {
         let granted_admin = take(&grant_key).is_some();
         let bound = take(&bound_key);
         let api_key = take(&key_key);
+        let domain_owner = take(&domain_key).as_ref().and_then(domains::owner_of);
         Ok(AccessRead {
+            domain_owner,
             target: target.map(tenant_from_item).transpose()?.flatten(),
             granted_admin,
             bound: bound

@@ -10,6 +10,8 @@
 //! | admin grant (user → tenant) | `USER#<userId>` | `TENANT#<id>` | | | |
 //! | admin count of a tenant | `TENANT#<id>` | `ADMINS` | | | |
 //! | API key | `APIKEY#<keyId>` | `APIKEY` | | `APIKEYS` / `<createdAt>#<keyId>` | |
+//! | domain claim (tenant → domain) | `TENANT#<id>` | `DOMAIN#<domain>` | | | |
+//! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;
@@ -132,6 +134,19 @@ pub const EVENT_SK_PREFIX: &str = "EVENT#";
 pub fn event_sk(occurred_at: &str, event_id: &str) -> String {
     format!("{EVENT_SK_PREFIX}{occurred_at}#{event_id}")
 }
+
+/// Prefix of the sort keys of a tenant's domain claims (`DOMAIN#<domain>`).
+pub const DOMAIN_CLAIM_SK_PREFIX: &str = "DOMAIN#";
+/// Sort key of tenant `id`'s claim on `domain` (in the tenant's partition).
+pub fn domain_claim_sk(domain: &str) -> String {
+    format!("{DOMAIN_CLAIM_SK_PREFIX}{domain}")
+}
+/// Partition key of a verified domain's reservation: who owns `domain`.
+pub fn domain_pk(domain: &str) -> String {
+    format!("DOMAIN#{domain}")
+}
+/// Sort key of a verified domain's reservation.
+pub const DOMAIN_SK: &str = "DOMAIN";
 
 /// `{PK, SK}` as a DynamoDB key map.
 pub fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {

@@ -8,6 +8,7 @@
 //! - [`item`]: the item codec; [`dynamo`]: retries, batch reads, error classification.
 //! - [`transaction`]: multi-entity transactions.
 //! - [`tenants`], [`grants`], [`api_keys`]: the entities; [`listing`]: the tenant indexes.
+//! - [`domains`]: a tenant's domain claims and the verified domains' reservations.
 //! - [`access`]: everything an authorization decision needs, in one `BatchGetItem`.
 //! - [`events`]: the outbox of change events, also the audit trail; [`bus`]: the event
 //!   bus they are published to.
@@ -17,6 +18,7 @@ pub mod access;
 pub mod api_keys;
 pub mod bus;
 pub mod cursor;
+pub mod domains;
 mod dynamo;
 pub mod events;
 pub mod grants;

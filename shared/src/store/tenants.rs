@@ -202,7 +202,8 @@ fn counter_update(
 
 impl Store {
     /// Writes a new tenant, its slug reservation, its scope, the counters, its initial
-    /// `admins` and its `tenant.created` event in one transaction. Fails with
+    /// `admins`, its first (pending) `domains` and its `tenant.created` event in one
+    /// transaction. Fails with
     /// `slug_conflict` if the slug was ever taken; reports an existing tenant with the same
     /// id as [`Created::IdTaken`] (and then writes nothing, the event neither).
     pub async fn create(
@@ -210,6 +211,7 @@ impl Store {
         tenant: &Tenant,
         create_hash: &str,
         admins: &[AdminGrant],
+        domains: &[crate::domain::domains::DomainClaim],
         event: &ChangeEvent,
     ) -> Result<Created, ApiError> {
         let table = self.table();
@@ -248,6 +250,9 @@ impl Store {
                 admins.len() as i64,
                 false,
             )?);
+        }
+        for claim in domains {
+            tx.push(super::domains::claim_put(table, claim)?);
         }
         tx.push(event_put(self, event)?);
         let outcome = tx.run(self).await?;

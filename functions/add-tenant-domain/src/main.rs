@@ -1,0 +1,12 @@
+//! `add-tenant-domain`: serves `POST /v1/tenants/{id}/domains` (claims an email domain for a tenant).
+//! Builds the app once per cold start; every invocation goes to the shared handler.
+
+use lambda_http::{run, service_fn, Error};
+use tenant_shared::{handlers, App};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tenant_shared::logging::init();
+    let app = App::from_env()?;
+    run(service_fn(|req| handlers::add_tenant_domain(&app, req))).await
+}

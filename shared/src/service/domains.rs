@@ -1,0 +1,256 @@
+//! A tenant's email domains (add, verify, remove, list) and login discovery: which tenant
+//! a person signs in to, and how.
+//!
+//! Every change is made against the tenant's current version with its event, re-read and
+//! retried when the tenant changed under it.
+
+use crate::auth::access::TenantAccess;
+use crate::domain::domains::{claimable, DomainClaim, DomainStatus, LoginTarget};
+use crate::domain::values::DomainName;
+use crate::domain::{clock, ChangeEvent, EventType, Page, Slug, Tenant};
+use crate::error::ApiError;
+use crate::runtime::App;
+use crate::store::domains::{Added, Verification};
+
+/// How often a domain change is retried after the tenant changed under it.
+const MAX_ATTEMPTS: usize = 10;
+
+/// What adding a domain did.
+#[derive(Debug)]
+pub enum Addition {
+    /// The claim is new (verified too, when a platform admin marked it so).
+    New(DomainClaim),
+    /// The tenant already claimed the domain: its claim as it is.
+    Existing(DomainClaim),
+}
+
+fn domain_not_found(tenant: &Tenant, domain: &str) -> ApiError {
+    ApiError::NotFound(format!("tenant '{}' has no domain '{domain}'", tenant.id))
+}
+
+async fn reread(app: &App, tenant: &Tenant) -> Result<Tenant, ApiError> {
+    app.store
+        .get(&tenant.id)
+        .await?
+        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
+}
+
+fn changing(tenant: &Tenant) -> ApiError {
+    ApiError::Unavailable(format!(
+        "tenant {} kept changing during {MAX_ATTEMPTS} attempts",
+        tenant.id
+    ))
+}
+
+/// Claims `domain` for the tenant; with `mark_verified` (a platform admin, for domains the
+/// platform manages) it is verified at once, without a DNS record.
+pub async fn add(
+    app: &App,
+    access: &TenantAccess,
+    domain: &str,
+    mark_verified: bool,
+) -> Result<Addition, ApiError> {
+    let domain = claimable(domain).map_err(|why| ApiError::field("domain", why))?;
+    let origin = access.session.origin();
+    let by = &access.session.caller.id;
+    let mut tenant = access.tenant.clone();
+    for _ in 0..MAX_ATTEMPTS {
+        tenant.ensure_not_deleted("given domains")?;
+        let now = clock::now_rfc3339();
+        let claim = DomainClaim::new(
+            &tenant.id,
+            domain.clone(),
+            &super::tenants::random_hex()?,
+            &now,
+            by,
+        );
+        let event = ChangeEvent::domain(
+            EventType::DomainAdded,
+            &claim,
+            tenant.version,
+            &origin,
+            &now,
+        );
+        match app.store.add_domain(&claim, tenant.version, &event).await? {
+            Some(Added::New(claim)) if mark_verified => {
+                return confirm(app, access, claim).await.map(Addition::New)
+            }
+            Some(Added::Existing(claim))
+                if mark_verified && claim.status == DomainStatus::Pending =>
+            {
+                return confirm(app, access, claim).await.map(Addition::Existing)
+            }
+            Some(Added::New(claim)) => return Ok(Addition::New(claim)),
+            Some(Added::Existing(claim)) => return Ok(Addition::Existing(claim)),
+            None => tenant = reread(app, &tenant).await?,
+        }
+    }
+    Err(changing(&access.tenant))
+}
+
+/// Verifies the tenant's claim on `domain` by its DNS TXT record. Verifying a verified
+/// domain changes nothing.
+pub async fn verify(
+    app: &App,
+    access: &TenantAccess,
+    domain: &str,
+) -> Result<DomainClaim, ApiError> {
+    let claim = find(app, access, domain).await?;
+    if claim.status == DomainStatus::Verified {
+        return Ok(claim);
+    }
+    // A claim made with the tenant (its emailDomain) is checked as strictly as one added.
+    claimable(claim.domain.as_str()).map_err(|why| ApiError::field("domain", why))?;
+    let published = app.dns.txt(&claim.verification.name).await?;
+    if !claim.verification.found_in(&published) {
+        return Err(ApiError::DomainNotVerified {
+            domain: claim.domain.to_string(),
+            record_name: claim.verification.name.clone(),
+            record_value: claim.verification.value.clone(),
+        });
+    }
+    confirm(app, access, claim).await
+}
+
+/// Marks pending `claim` verified and reserves its domain for the tenant: 409
+/// `domain_conflict` if another live tenant verified it first (a deleted tenant's domains
+/// are free).
+async fn confirm(
+    app: &App,
+    access: &TenantAccess,
+    claim: DomainClaim,
+) -> Result<DomainClaim, ApiError> {
+    let origin = access.session.origin();
+    let mut tenant = access.tenant.clone();
+    let mut claim = claim;
+    let mut stale = None;
+    for _ in 0..MAX_ATTEMPTS {
+        tenant.ensure_not_deleted("given domains")?;
+        let now = clock::now_rfc3339();
+        let verified = claim.verified(&now, &access.session.caller.id);
+        let event = ChangeEvent::domain(
+            EventType::DomainVerified,
+            &verified,
+            tenant.version,
+            &origin,
+            &now,
+        );
+        match app
+            .store
+            .verify_domain(&verified, tenant.version, stale.as_ref(), &event)
+            .await?
+        {
+            Verification::Done(verified) => return Ok(verified),
+            Verification::Taken(owner) if owner == tenant.id => {
+                // Reserved for this tenant already (an earlier verification).
+                stale = Some(owner);
+            }
+            Verification::Taken(owner) => match app.store.get(&owner).await? {
+                Some(holder) if holder.status != crate::domain::TenantStatus::Deleted => {
+                    return Err(ApiError::DomainConflict(claim.domain.to_string()))
+                }
+                _ => stale = Some(owner),
+            },
+            Verification::Changed => {
+                tenant = reread(app, &tenant).await?;
+                match app.store.domain_claim(&tenant.id, &claim.domain).await? {
+                    Some(current) if current.status == DomainStatus::Verified => {
+                        return Ok(current)
+                    }
+                    Some(current) => claim = current,
+                    None => return Err(domain_not_found(&tenant, claim.domain.as_str())),
+                }
+            }
+        }
+    }
+    Err(changing(&access.tenant))
+}
+
+/// Removes the tenant's claim on `domain` (freeing the domain if it was verified).
+pub async fn remove(app: &App, access: &TenantAccess, domain: &str) -> Result<(), ApiError> {
+    let origin = access.session.origin();
+    let mut tenant = access.tenant.clone();
+    for _ in 0..MAX_ATTEMPTS {
+        let claim = find(
+            app,
+            &TenantAccess {
+                tenant: tenant.clone(),
+                ..access.clone()
+            },
+            domain,
+        )
+        .await?;
+        let now = clock::now_rfc3339();
+        let event = ChangeEvent::domain(
+            EventType::DomainRemoved,
+            &claim,
+            tenant.version,
+            &origin,
+            &now,
+        );
+        if app
+            .store
+            .remove_domain(&claim, tenant.version, &event)
+            .await?
+        {
+            return Ok(());
+        }
+        tenant = reread(app, &tenant).await?;
+    }
+    Err(changing(&access.tenant))
+}
+
+/// The tenant's claim on `domain`, or 404.
+async fn find(app: &App, access: &TenantAccess, domain: &str) -> Result<DomainClaim, ApiError> {
+    let missing = || domain_not_found(&access.tenant, domain);
+    // Any spelling of the domain finds it (upper case, Unicode, a trailing dot).
+    let name = claimable(domain)
+        .or_else(|_| DomainName::parse(domain))
+        .map_err(|_| missing())?;
+    app.store
+        .domain_claim(&access.tenant.id, &name)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// One page of the tenant's domains.
+pub async fn list(
+    app: &App,
+    access: &TenantAccess,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Page<DomainClaim>, ApiError> {
+    app.store
+        .list_domains(&access.tenant.id, limit, cursor, &app.cursors)
+        .await
+}
+
+/// Who a login page is looking for: a person by email, or a tenant by slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Email(DomainName),
+    Slug(Slug),
+}
+
+/// Where the person or tenant of `lookup` signs in: two key reads (the domain's or the
+/// slug's reservation, then the tenant). Only verified domains match; a deleted tenant
+/// signs nobody in.
+pub async fn discover(app: &App, lookup: &Lookup) -> Result<LoginTarget, ApiError> {
+    let (tenant, what) = match lookup {
+        Lookup::Email(domain) => {
+            let tenant = match app.store.domain_owner(domain).await? {
+                Some(id) => app.store.get(&id).await?,
+                None => None,
+            };
+            (tenant, format!("email domain '{domain}'"))
+        }
+        Lookup::Slug(slug) => (
+            app.store.tenant_by_slug_key(slug).await?,
+            format!("slug '{slug}'"),
+        ),
+    };
+    tenant
+        .as_ref()
+        .and_then(LoginTarget::of)
+        .ok_or_else(|| ApiError::NotFound(format!("no tenant signs in with {what}")))
+}
