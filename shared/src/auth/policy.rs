@@ -416,7 +416,7 @@ mod tests {
     fn the_policy_file_parses_and_every_policy_is_named() {
         let policies = Policies::load().unwrap();
         assert!(policies.names().contains(&"platform-admin-full-access"));
-        assert_eq!(policies.names().len(), 10);
+        assert_eq!(policies.names().len(), 13);
     }
 
     #[test]

@@ -3,12 +3,10 @@
 
 use crate::auth::access::TenantAccess;
 use crate::domain::admin::{Granted, Revoked};
-use crate::domain::{clock, AdminGrant, ChangeEvent, EventType, Page, Tenant, UserId};
+use crate::domain::{clock, AdminGrant, ChangeEvent, EventType, Page, UserId};
 use crate::error::ApiError;
 use crate::runtime::App;
-
-/// How often a grant or revoke is retried after the tenant changed under it.
-const MAX_ATTEMPTS: usize = 10;
+use crate::service::tenants::{kept_changing, reread, MAX_ATTEMPTS};
 
 /// Makes `user` an admin of the tenant (granting twice changes nothing).
 pub async fn grant(app: &App, access: &TenantAccess, user: UserId) -> Result<Granted, ApiError> {
@@ -40,7 +38,7 @@ pub async fn grant(app: &App, access: &TenantAccess, user: UserId) -> Result<Gra
             None => tenant = reread(app, &tenant).await?,
         }
     }
-    Err(changing(&access.tenant))
+    Err(kept_changing(&access.tenant.id))
 }
 
 /// Removes `user`'s admin grant. Only a platform admin may leave a tenant without admins.
@@ -66,22 +64,7 @@ pub async fn revoke(app: &App, access: &TenantAccess, user: &UserId) -> Result<R
             None => tenant = reread(app, &tenant).await?,
         }
     }
-    Err(changing(&access.tenant))
-}
-
-/// The tenant as it is now (it changed under a grant or revoke).
-async fn reread(app: &App, tenant: &Tenant) -> Result<Tenant, ApiError> {
-    app.store
-        .get(&tenant.id)
-        .await?
-        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
-}
-
-fn changing(tenant: &Tenant) -> ApiError {
-    ApiError::Unavailable(format!(
-        "tenant {} kept changing during {MAX_ATTEMPTS} attempts",
-        tenant.id
-    ))
+    Err(kept_changing(&access.tenant.id))
 }
 
 /// One page of the tenant's admins.

@@ -10,10 +10,8 @@ use crate::domain::values::DomainName;
 use crate::domain::{clock, ChangeEvent, EventType, Page, Slug, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
+use crate::service::tenants::{kept_changing, reread, MAX_ATTEMPTS};
 use crate::store::domains::{Added, Verification};
-
-/// How often a domain change is retried after the tenant changed under it.
-const MAX_ATTEMPTS: usize = 10;
 
 /// What adding a domain did.
 #[derive(Debug)]
@@ -26,20 +24,6 @@ pub enum Addition {
 
 fn domain_not_found(tenant: &Tenant, domain: &str) -> ApiError {
     ApiError::NotFound(format!("tenant '{}' has no domain '{domain}'", tenant.id))
-}
-
-async fn reread(app: &App, tenant: &Tenant) -> Result<Tenant, ApiError> {
-    app.store
-        .get(&tenant.id)
-        .await?
-        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
-}
-
-fn changing(tenant: &Tenant) -> ApiError {
-    ApiError::Unavailable(format!(
-        "tenant {} kept changing during {MAX_ATTEMPTS} attempts",
-        tenant.id
-    ))
 }
 
 /// Claims `domain` for the tenant; with `mark_verified` (a platform admin, for domains the
@@ -85,7 +69,7 @@ pub async fn add(
             None => tenant = reread(app, &tenant).await?,
         }
     }
-    Err(changing(&access.tenant))
+    Err(kept_changing(&access.tenant.id))
 }
 
 /// Verifies the tenant's claim on `domain` by its DNS TXT record. Verifying a verified
@@ -95,7 +79,7 @@ pub async fn verify(
     access: &TenantAccess,
     domain: &str,
 ) -> Result<DomainClaim, ApiError> {
-    let claim = find(app, access, domain).await?;
+    let claim = find(app, &access.tenant, domain).await?;
     if claim.status == DomainStatus::Verified {
         return Ok(claim);
     }
@@ -163,7 +147,7 @@ async fn confirm(
             }
         }
     }
-    Err(changing(&access.tenant))
+    Err(kept_changing(&access.tenant.id))
 }
 
 /// Removes the tenant's claim on `domain` (freeing the domain if it was verified).
@@ -171,15 +155,7 @@ pub async fn remove(app: &App, access: &TenantAccess, domain: &str) -> Result<()
     let origin = access.session.origin();
     let mut tenant = access.tenant.clone();
     for _ in 0..MAX_ATTEMPTS {
-        let claim = find(
-            app,
-            &TenantAccess {
-                tenant: tenant.clone(),
-                ..access.clone()
-            },
-            domain,
-        )
-        .await?;
+        let claim = find(app, &tenant, domain).await?;
         let now = clock::now_rfc3339();
         let event = ChangeEvent::domain(
             EventType::DomainRemoved,
@@ -197,18 +173,18 @@ pub async fn remove(app: &App, access: &TenantAccess, domain: &str) -> Result<()
         }
         tenant = reread(app, &tenant).await?;
     }
-    Err(changing(&access.tenant))
+    Err(kept_changing(&access.tenant.id))
 }
 
-/// The tenant's claim on `domain`, or 404.
-async fn find(app: &App, access: &TenantAccess, domain: &str) -> Result<DomainClaim, ApiError> {
-    let missing = || domain_not_found(&access.tenant, domain);
+/// `tenant`'s claim on `domain`, or 404.
+async fn find(app: &App, tenant: &Tenant, domain: &str) -> Result<DomainClaim, ApiError> {
+    let missing = || domain_not_found(tenant, domain);
     // Any spelling of the domain finds it (upper case, Unicode, a trailing dot).
     let name = claimable(domain)
         .or_else(|_| DomainName::parse(domain))
         .map_err(|_| missing())?;
     app.store
-        .domain_claim(&access.tenant.id, &name)
+        .domain_claim(&tenant.id, &name)
         .await?
         .ok_or_else(missing)
 }
@@ -245,7 +221,7 @@ pub async fn discover(app: &App, lookup: &Lookup) -> Result<LoginTarget, ApiErro
             (tenant, format!("email domain '{domain}'"))
         }
         Lookup::Slug(slug) => (
-            app.store.tenant_by_slug_key(slug).await?,
+            app.store.get_by_slug_reservation(slug).await?,
             format!("slug '{slug}'"),
         ),
     };

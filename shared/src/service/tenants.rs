@@ -22,7 +22,22 @@ pub(crate) fn random_hex() -> Result<String, ApiError> {
 }
 
 /// How often a read-modify-write is retried after losing a race to another writer.
-const MAX_ATTEMPTS: usize = 10;
+pub(crate) const MAX_ATTEMPTS: usize = 10;
+
+/// The tenant as it is now (it changed under a change made against it).
+pub(crate) async fn reread(app: &App, tenant: &Tenant) -> Result<Tenant, ApiError> {
+    app.store
+        .get(&tenant.id)
+        .await?
+        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
+}
+
+/// A change that lost every race: the client may retry.
+pub(crate) fn kept_changing(id: &crate::domain::TenantId) -> ApiError {
+    ApiError::Unavailable(format!(
+        "tenant {id} kept changing during {MAX_ATTEMPTS} attempts"
+    ))
+}
 
 /// What a create did.
 #[derive(Debug)]
@@ -130,9 +145,7 @@ pub async fn mutate(
         }
         // Someone else wrote first: read again (and re-check If-Match against their write).
     }
-    Err(ApiError::Unavailable(format!(
-        "tenant {id} kept changing during {MAX_ATTEMPTS} attempts"
-    )))
+    Err(kept_changing(id))
 }
 
 /// Applies a JSON merge patch to the tenant's mutable fields.

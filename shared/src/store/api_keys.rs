@@ -193,17 +193,8 @@ impl Store {
         &self,
         key: HashMap<String, AttributeValue>,
     ) -> Result<Option<ApiKey>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading an API key"))?;
-        output
-            .item
+        self.get_one(key, "reading an API key")
+            .await?
             .map(|item| from_item::<ApiKeyItem>(item).map(|i| i.key))
             .transpose()
     }

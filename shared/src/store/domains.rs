@@ -137,20 +137,12 @@ impl Store {
         tenant: &TenantId,
         domain: &DomainName,
     ) -> Result<Option<DomainClaim>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::key(
-                keys::tenant_pk(tenant.as_str()),
-                &keys::domain_claim_sk(domain.as_str()),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading a domain claim"))?;
-        output
-            .item
+        let key = keys::key(
+            keys::tenant_pk(tenant.as_str()),
+            &keys::domain_claim_sk(domain.as_str()),
+        );
+        self.get_one(key, "reading a domain claim")
+            .await?
             .map(|item| from_item::<ClaimItem>(item).map(|c| c.claim))
             .transpose()
     }
@@ -307,35 +299,12 @@ impl Store {
 
     /// The tenant `domain` is verified for, if any (one strongly consistent key read).
     pub async fn domain_owner(&self, domain: &DomainName) -> Result<Option<TenantId>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(reservation_key(domain.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading a domain reservation"))?;
-        Ok(output.item.as_ref().and_then(owner_of))
-    }
-
-    /// The tenant holding slug `slug`, by its reservation and then by key (no index).
-    pub async fn tenant_by_slug_key(
-        &self,
-        slug: &crate::domain::Slug,
-    ) -> Result<Option<crate::domain::Tenant>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::key(keys::slug_pk(slug.as_str()), keys::SLUG_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading a slug reservation"))?;
-        match output.item.as_ref().and_then(owner_of) {
-            Some(id) => self.get(&id).await,
-            None => Ok(None),
-        }
+        let item = self
+            .get_one(
+                reservation_key(domain.as_str()),
+                "reading a domain reservation",
+            )
+            .await?;
+        Ok(item.as_ref().and_then(owner_of))
     }
 }

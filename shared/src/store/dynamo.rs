@@ -57,6 +57,24 @@ impl Store {
         }
     }
 
+    /// Reads the item at `key` (strongly consistent), if there is one.
+    pub(crate) async fn get_one(
+        &self,
+        key: Item,
+        doing: &'static str,
+    ) -> Result<Option<Item>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error(doing))?;
+        Ok(output.item)
+    }
+
     /// Reads up to 100 items by key in one strongly consistent `BatchGetItem` (retrying
     /// any keys DynamoDB leaves unprocessed), keyed by `(PK, SK)`.
     pub(crate) async fn batch_get(

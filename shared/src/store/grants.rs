@@ -176,20 +176,12 @@ impl Store {
         tenant_id: &TenantId,
         user_id: &UserId,
     ) -> Result<Option<AdminGrant>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::key(
-                keys::tenant_pk(tenant_id.as_str()),
-                &keys::admin_sk(user_id.as_str()),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading an admin grant"))?;
-        output
-            .item
+        let key = keys::key(
+            keys::tenant_pk(tenant_id.as_str()),
+            &keys::admin_sk(user_id.as_str()),
+        );
+        self.get_one(key, "reading an admin grant")
+            .await?
             .map(|item| from_item::<GrantItem>(item).map(|g| g.grant))
             .transpose()
     }

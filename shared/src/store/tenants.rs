@@ -285,16 +285,10 @@ impl Store {
 
     /// Reads tenant `id` (strongly consistent), with its create digest.
     pub async fn get_with_hash(&self, id: &TenantId) -> Result<Option<(Tenant, String)>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::tenant_key(id.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading a tenant"))?;
-        match output.item {
+        match self
+            .get_one(keys::tenant_key(id.as_str()), "reading a tenant")
+            .await?
+        {
             Some(item) => tenant_from_item(item),
             None => Ok(None),
         }
@@ -326,16 +320,14 @@ impl Store {
                 return Ok(Some(tenant));
             }
         }
-        let reservation = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::key(keys::slug_pk(slug.as_str()), keys::SLUG_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error("reading a slug reservation"))?;
-        match reservation.item {
+        self.get_by_slug_reservation(slug).await
+    }
+
+    /// The tenant holding slug `slug`, by its reservation and then by key (no index): two
+    /// strongly consistent key reads.
+    pub async fn get_by_slug_reservation(&self, slug: &Slug) -> Result<Option<Tenant>, ApiError> {
+        let key = keys::key(keys::slug_pk(slug.as_str()), keys::SLUG_SK);
+        match self.get_one(key, "reading a slug reservation").await? {
             Some(item) => {
                 let reservation: SlugItem = from_item(item)?;
                 self.get(&reservation.tenant_id).await
