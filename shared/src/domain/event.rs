@@ -119,10 +119,18 @@ pub struct Origin {
 /// One field's change: its value before and after (`null` when unset).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub from: Value,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub to: Value,
+}
+
+/// Any JSON value (a field's value: text, number, object or `null`).
+fn any_value() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .build()
+        .into()
 }
 
 /// The key view's schema, published as `ApiKey`.
