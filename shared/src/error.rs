@@ -94,6 +94,9 @@ pub enum ApiError {
         record_name: String,
         record_value: String,
     },
+    /// The invitation's token expired before it was used.
+    #[error("the invitation expired at {0}: ask for a new one")]
+    InvitationExpired(String),
     /// Revoking this admin would leave the tenant without one.
     #[error("'{0}' is the tenant's last admin and cannot be removed")]
     LastAdmin(String),
@@ -143,6 +146,7 @@ impl ApiError {
             | Self::InvalidPlanChange(_)
             | Self::LastAdmin(_)
             | Self::DomainConflict(_) => 409,
+            Self::InvitationExpired(_) => 410,
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
@@ -164,6 +168,7 @@ impl ApiError {
             Self::TenantMismatch { .. } => "tenant_mismatch",
             Self::LastAdmin(_) => "last_admin",
             Self::DomainConflict(_) => "domain_conflict",
+            Self::InvitationExpired(_) => "invitation_expired",
             Self::DomainNotVerified { .. } => "domain_not_verified",
             Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",

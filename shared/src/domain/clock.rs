@@ -21,6 +21,18 @@ pub fn format_rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| utc.unix_timestamp().to_string())
 }
 
+/// The time `seconds` from now, in the same format.
+pub fn in_seconds(seconds: i64) -> String {
+    format_rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+}
+
+/// Seconds since the epoch of a timestamp in this format (`None` if it is not one).
+pub fn epoch_seconds(text: &str) -> Option<i64> {
+    time::PrimitiveDateTime::parse(text, FORMAT)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
 /// Whether `text` is a timestamp in exactly the format this API writes.
 pub fn is_canonical(text: &str) -> bool {
     time::PrimitiveDateTime::parse(text, FORMAT).is_ok()

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::api_key::ApiKeyView;
 use super::domains::{DomainClaim, DomainStatus};
+use super::provisioning::Resource;
 use super::tenant::Tenant;
 use super::values::{DomainName, TenantId, UserId};
 
@@ -38,6 +39,24 @@ pub enum EventType {
     DomainVerified,
     #[serde(rename = "tenant.domain_removed")]
     DomainRemoved,
+    #[serde(rename = "tenant.provisioning_started")]
+    ProvisioningStarted,
+    #[serde(rename = "tenant.provisioned")]
+    Provisioned,
+    #[serde(rename = "tenant.provisioning_failed")]
+    ProvisioningFailed,
+    #[serde(rename = "tenant.provisioning_retried")]
+    ProvisioningRetried,
+    #[serde(rename = "tenant.deprovisioning_started")]
+    DeprovisioningStarted,
+    #[serde(rename = "tenant.deprovisioned")]
+    Deprovisioned,
+    #[serde(rename = "tenant.resource_reported")]
+    ResourceReported,
+    #[serde(rename = "tenant.invitation_sent")]
+    InvitationSent,
+    #[serde(rename = "tenant.owner_activated")]
+    OwnerActivated,
     #[serde(rename = "api_key.created")]
     ApiKeyCreated,
     #[serde(rename = "api_key.revoked")]
@@ -46,7 +65,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the README's order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 22] = [
         Self::TenantCreated,
         Self::TenantUpdated,
         Self::TenantPlanChanged,
@@ -58,6 +77,15 @@ impl EventType {
         Self::DomainAdded,
         Self::DomainVerified,
         Self::DomainRemoved,
+        Self::ProvisioningStarted,
+        Self::Provisioned,
+        Self::ProvisioningFailed,
+        Self::ProvisioningRetried,
+        Self::DeprovisioningStarted,
+        Self::Deprovisioned,
+        Self::ResourceReported,
+        Self::InvitationSent,
+        Self::OwnerActivated,
         Self::ApiKeyCreated,
         Self::ApiKeyRevoked,
     ];
@@ -76,6 +104,15 @@ impl EventType {
             Self::DomainAdded => "tenant.domain_added",
             Self::DomainVerified => "tenant.domain_verified",
             Self::DomainRemoved => "tenant.domain_removed",
+            Self::ProvisioningStarted => "tenant.provisioning_started",
+            Self::Provisioned => "tenant.provisioned",
+            Self::ProvisioningFailed => "tenant.provisioning_failed",
+            Self::ProvisioningRetried => "tenant.provisioning_retried",
+            Self::DeprovisioningStarted => "tenant.deprovisioning_started",
+            Self::Deprovisioned => "tenant.deprovisioned",
+            Self::ResourceReported => "tenant.resource_reported",
+            Self::InvitationSent => "tenant.invitation_sent",
+            Self::OwnerActivated => "tenant.owner_activated",
             Self::ApiKeyCreated => "api_key.created",
             Self::ApiKeyRevoked => "api_key.revoked",
         }
@@ -99,6 +136,8 @@ impl EventType {
 pub enum ActorKind {
     User,
     ApiKey,
+    /// The API itself (its provisioning worker): `id` is the function.
+    Service,
 }
 
 /// Who made a change: a user (a token's `sub`) or an API key (its id, never the key).
@@ -114,6 +153,19 @@ pub struct Origin {
     pub actor: Actor,
     /// The Lambda request id (the response's `x-request-id`).
     pub request_id: String,
+}
+
+impl Origin {
+    /// A change the API's own `function` made, in Lambda request `request_id`.
+    pub fn service(function: &str, request_id: &str) -> Self {
+        Self {
+            actor: Actor {
+                kind: ActorKind::Service,
+                id: function.to_owned(),
+            },
+            request_id: request_id.to_owned(),
+        }
+    }
 }
 
 /// One field's change: its value before and after (`null` when unset).
@@ -187,6 +239,10 @@ pub struct ChangeEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = api_key_schema)]
     pub api_key: Option<ApiKeyView>,
+    /// Provisioning events: the resources external provisioners must act on (started,
+    /// retried, deprovisioning started), or the one reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Resource>>,
 }
 
 impl ChangeEvent {
@@ -210,6 +266,7 @@ impl ChangeEvent {
             admin: None,
             domain: None,
             api_key: None,
+            resources: None,
         }
     }
 
@@ -243,6 +300,21 @@ impl ChangeEvent {
                 origin,
                 &after.updated_at,
             )
+        }
+    }
+
+    /// A provisioning event turning `before` into `after` (its changes), announcing
+    /// `resources` when external provisioners must act on them.
+    pub fn provisioning(
+        event_type: EventType,
+        before: &Tenant,
+        after: &Tenant,
+        origin: &Origin,
+        resources: Option<Vec<Resource>>,
+    ) -> Self {
+        Self {
+            resources,
+            ..Self::changed(event_type, before, after, origin)
         }
     }
 

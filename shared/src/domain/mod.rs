@@ -11,6 +11,8 @@
 //! - [`list_query`], [`page`]: listing requests and the one page shape.
 //! - [`domains`]: a tenant's email domains, their verification, and login discovery.
 //! - [`event`]: the change event every state change writes with itself.
+//! - [`provisioning`]: a tenant's resources, its plan's blueprint and the provisioning
+//!   state machine; [`invitation`]: the owner's single-use invitation.
 //! - [`clock`]: the one timestamp format.
 
 pub mod admin;
@@ -23,6 +25,8 @@ pub mod list_query;
 pub mod page;
 pub mod patch;
 pub mod plans;
+pub mod provisioning;
+pub mod invitation;
 pub mod roles;
 pub mod stats;
 pub mod tenant;

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::input::{Problems, Reader};
 use super::plans::{PlanCatalogue, PlanDirection};
+use super::provisioning::{Provisioning, ProvisioningState};
 use super::values::{
     bounded_text, identifier, metadata, nullable_text_schema, positive_limit, AwsExternalId,
     AwsRegion, DisplayName, DomainName, Email, HttpsUrl, IamRoleArn, Locale, ScopeId, Slug,
@@ -207,8 +208,9 @@ pub const CREATE_ONLY_FIELDS: [&str; 4] = ["id", "slug", "plan", "initialAdminUs
 pub const MAX_INITIAL_ADMINS: usize = 20;
 
 /// Fields only the server writes.
-pub const READ_ONLY_FIELDS: [&str; 9] = [
+pub const READ_ONLY_FIELDS: [&str; 10] = [
     "currentUserRoles",
+    "provisioning",
     "status",
     "scopeId",
     "version",
@@ -337,9 +339,17 @@ pub struct Tenant {
     pub suspended_reason: Option<String>,
     pub suspended_at: Option<String>,
     pub deleted_at: Option<String>,
+    /// What happens after the create: the blueprint's resources being made (or removed,
+    /// after a delete). Read-only.
+    #[serde(default)]
+    pub provisioning: Provisioning,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The resources, the owner's invitation and the running steps: stored with the
+    /// tenant, never shown with it (`GET .../resources` lists the resources).
+    #[serde(skip)]
+    pub provisioning_state: ProvisioningState,
 }
 
 impl Tenant {
@@ -356,9 +366,11 @@ impl Tenant {
             suspended_reason: None,
             suspended_at: None,
             deleted_at: None,
+            provisioning: Provisioning::default(),
             version: 1,
             created_at: now.to_owned(),
             updated_at: now.to_owned(),
+            provisioning_state: ProvisioningState::default(),
         }
     }
 

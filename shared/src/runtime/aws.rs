@@ -101,6 +101,31 @@ pub fn eventbridge_client(settings: &ClientSettings) -> aws_sdk_eventbridge::Cli
     aws_sdk_eventbridge::Client::from_conf(config.build())
 }
 
+/// Builds an SES v2 client for `settings` (its endpoint override is SES's).
+pub fn sesv2_client(settings: &ClientSettings) -> aws_sdk_sesv2::Client {
+    let (http, credentials, region) = parts(settings);
+    let mut config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(credentials)
+        .http_client(http);
+    config.set_endpoint_url(settings.endpoint.clone());
+    aws_sdk_sesv2::Client::from_conf(config.build())
+}
+
+/// Builds an STS client for `settings` (its endpoint override is STS's; without one, the
+/// regional endpoint).
+pub fn sts_client(settings: &ClientSettings) -> aws_sdk_sts::Client {
+    let (http, credentials, region) = parts(settings);
+    let mut config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(credentials)
+        .http_client(http);
+    config.set_endpoint_url(settings.endpoint.clone());
+    aws_sdk_sts::Client::from_conf(config.build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,9 +18,38 @@
 //! | `JWT_EMAIL_VERIFIED_CLAIM` | claim that must be `true` for the email to count | `email_verified` |
 //! | `DNS_RESOLVER` | resolver for domain verification (`ip` or `ip:port`) | the system's |
 //! | `EVENT_RETENTION_DAYS` | days change events are kept (the table's TTL removes them) | unset or `0`: forever |
+//! | `PROVISIONING_BLUEPRINT` | the resources each plan needs, as JSON ([`Blueprint`]) | `shared/blueprint.json` |
+//! | `PROVISIONING_MAX_RECEIVES` | deliveries of a provisioning message before its step fails (the queue's `maxReceiveCount`) | `5` |
+//! | `INVITATION_SENDER` | the owner invitation's `From` (an SES-verified identity) | unset: invitations fail `InvitationsNotConfigured` |
+//! | `INVITATION_ACCEPT_URL` | the platform's page the invitation links to (`?token=` is added) | unset: as above |
+//! | `INVITATION_TTL_HOURS` | how long an invitation is valid | `168` (7 days) |
+//! | `SES_ENDPOINT`, `STS_ENDPOINT` | local SES v2 / STS endpoints (moto); unset in AWS | unset |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
+use crate::domain::invitation::DEFAULT_TTL_HOURS;
 use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+use crate::domain::provisioning::{Blueprint, DEFAULT_BLUEPRINT};
+
+/// How owner invitations are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationSettings {
+    /// The `From` address; `None`: not configured.
+    pub sender: Option<String>,
+    /// The page the link opens; `None`: not configured.
+    pub accept_url: Option<String>,
+    pub ttl_hours: u32,
+}
+
+/// What the provisioning worker needs to know.
+#[derive(Debug, Clone)]
+pub struct ProvisioningSettings {
+    pub blueprint: Blueprint,
+    /// Deliveries of one message before a transient failure fails its step.
+    pub max_receives: u32,
+    pub invitations: InvitationSettings,
+    pub ses_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+}
 
 /// The API's configuration.
 #[derive(Debug, Clone)]
@@ -39,6 +68,8 @@ pub struct Config {
     pub event_retention_days: Option<u32>,
     /// The DNS resolver domain verification asks; `None`: the system's.
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// The blueprint, the invitations and the worker's retry budget.
+    pub provisioning: ProvisioningSettings,
 }
 
 /// Why the configuration could not be read.
@@ -102,9 +133,11 @@ impl Config {
                     })?,
             ),
         };
+        let provisioning = provisioning_settings(&non_empty, &plans)?;
         Ok(Self {
             event_retention_days,
             dns_resolver,
+            provisioning,
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             jwt: jwt_settings(&non_empty)?,
             table_name,
@@ -112,6 +145,53 @@ impl Config {
             cursor_secret,
         })
     }
+}
+
+/// A whole number from `min` to `max` in variable `name`, or `default` when unset.
+fn number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    (min, max, default): (u32, u32, u32),
+) -> Result<u32, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid(
+                name,
+                format!("must be a whole number from {min} to {max}"),
+            )),
+        },
+    }
+}
+
+fn provisioning_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    plans: &PlanCatalogue,
+) -> Result<ProvisioningSettings, ConfigError> {
+    let text = var("PROVISIONING_BLUEPRINT").unwrap_or_else(|| DEFAULT_BLUEPRINT.to_owned());
+    let blueprint = Blueprint::parse(&text, plans)
+        .map_err(|why| ConfigError::Invalid("PROVISIONING_BLUEPRINT", why))?;
+    let accept_url = var("INVITATION_ACCEPT_URL");
+    if let Some(url) = &accept_url {
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            return Err(ConfigError::Invalid(
+                "INVITATION_ACCEPT_URL",
+                "must be an http(s) URL".to_owned(),
+            ));
+        }
+    }
+    Ok(ProvisioningSettings {
+        blueprint,
+        max_receives: number(var, "PROVISIONING_MAX_RECEIVES", (1, 100, 5))?,
+        invitations: InvitationSettings {
+            sender: var("INVITATION_SENDER"),
+            accept_url,
+            ttl_hours: number(var, "INVITATION_TTL_HOURS", (1, 24 * 90, DEFAULT_TTL_HOURS))?,
+        },
+        ses_endpoint: var("SES_ENDPOINT"),
+        sts_endpoint: var("STS_ENDPOINT"),
+    })
 }
 
 fn jwt_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<JwtSettings>, ConfigError> {

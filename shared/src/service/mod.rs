@@ -6,11 +6,15 @@
 //! - [`admins`], [`api_keys`]: grant and revoke tenant admins; create, list and revoke keys.
 //! - [`domains`]: a tenant's email domains, and login discovery.
 //! - [`events`]: a tenant's audit trail; [`publish`]: the outbox onto the event bus.
+//! - [`provisioning`]: the worker moving a tenant through provisioning, resource reports
+//!   and retries; [`invitations`]: resending and accepting the owner's invitation.
 
 pub mod admins;
 pub mod api_keys;
 pub mod domains;
 pub mod events;
+pub mod invitations;
+pub mod provisioning;
 pub mod publish;
 pub mod tenants;
 pub mod visible;

@@ -12,6 +12,7 @@
 //! | API key | `APIKEY#<keyId>` | `APIKEY` | | `APIKEYS` / `<createdAt>#<keyId>` | |
 //! | domain claim (tenant → domain) | `TENANT#<id>` | `DOMAIN#<domain>` | | | |
 //! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | | |
+//! | owner invitation (by its token's SHA-256) | `INVITATION#<hash>` | `INVITATION` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;
@@ -147,6 +148,14 @@ pub fn domain_pk(domain: &str) -> String {
 }
 /// Sort key of a verified domain's reservation.
 pub const DOMAIN_SK: &str = "DOMAIN";
+
+/// Partition of the invitation whose token hashes to `hash`.
+pub fn invitation_pk(hash: &str) -> String {
+    format!("INVITATION#{hash}")
+}
+
+/// Sort key of an invitation.
+pub const INVITATION_SK: &str = "INVITATION";
 
 /// `{PK, SK}` as a DynamoDB key map.
 pub fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {

@@ -12,19 +12,26 @@
 //! - [`access`]: everything an authorization decision needs, in one `BatchGetItem`.
 //! - [`events`]: the outbox of change events, also the audit trail; [`bus`]: the event
 //!   bus they are published to.
+//! - [`invitations`]: the owner's invitations, by token hash.
+//! - [`mail`], [`sts`]: the AWS calls of the built-in provisioning steps (SES v2 for the
+//!   owner's invitation, STS for the tenant's role).
 //! - [`cursor`]: signed pagination cursors.
 
 pub mod access;
 pub mod api_keys;
 pub mod bus;
+mod calls;
 pub mod cursor;
 pub mod domains;
 mod dynamo;
 pub mod events;
 pub mod grants;
+pub mod invitations;
 mod item;
 pub mod keys;
 pub mod listing;
+pub mod mail;
+pub mod sts;
 pub mod table;
 pub mod tenants;
 mod transaction;

@@ -17,6 +17,8 @@ use super::events::event_put;
 use super::item::{from_item, is_entity, to_item, Item};
 use super::transaction::{check, put_new, Outcome, TransactWrite, EXISTS};
 use super::{grants, keys, Store};
+use crate::domain::invitation::InvitationChange;
+use crate::domain::provisioning::ProvisioningState;
 use crate::domain::stats;
 use crate::domain::{AdminGrant, ChangeEvent, Slug, Tenant, TenantId, TenantStatus};
 use crate::error::{ApiError, Context};
@@ -25,6 +27,8 @@ use crate::error::{ApiError, Context};
 const TENANT_ENTITY: &str = "tenant";
 /// Attribute holding the digest of the create request, to recognise an idempotent replay.
 const CREATE_HASH: &str = "createHash";
+/// Attribute holding the tenant's resources, invitation and step leases, as JSON text.
+const PROVISIONING_STATE: &str = "provisioningState";
 
 /// The reservation that makes a slug globally unique; never deleted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +87,11 @@ fn tenant_item(tenant: &Tenant, create_hash: &str) -> Result<Item, ApiError> {
     set(keys::GSI3PK, keys::slug_pk(tenant.slug.as_str()));
     set("nameLower", tenant.fields.name.as_str().to_lowercase());
     set(CREATE_HASH, create_hash.to_owned());
+    if tenant.provisioning_state != ProvisioningState::default() {
+        let state = serde_json::to_string(&tenant.provisioning_state)
+            .context("encoding a tenant's provisioning state")?;
+        set(PROVISIONING_STATE, state);
+    }
     Ok(item)
 }
 
@@ -96,6 +105,12 @@ pub(crate) fn tenant_from_item(item: Item) -> Result<Option<(Tenant, String)>, A
     let hash = match fields.remove(CREATE_HASH) {
         Some(Value::String(hash)) => hash,
         _ => String::new(),
+    };
+    let state: ProvisioningState = match fields.remove(PROVISIONING_STATE) {
+        Some(Value::String(text)) => {
+            serde_json::from_str(&text).context("decoding a tenant's provisioning state")?
+        }
+        _ => ProvisioningState::default(),
     };
     if let Some(metadata) = fields.get_mut("metadata") {
         let parsed = match metadata {
@@ -112,7 +127,9 @@ pub(crate) fn tenant_from_item(item: Item) -> Result<Option<(Tenant, String)>, A
             }
         }
     }
-    let tenant = serde_json::from_value(Value::Object(fields)).context("decoding a tenant item")?;
+    let mut tenant: Tenant =
+        serde_json::from_value(Value::Object(fields)).context("decoding a tenant item")?;
+    tenant.provisioning_state = state;
     Ok(Some((tenant, hash)))
 }
 
@@ -168,6 +185,24 @@ pub(crate) fn version_check(
         names,
         values,
     )
+}
+
+/// The put replacing tenant `before` with `after`, conditioned on `before`'s version.
+pub(crate) fn tenant_put(
+    table: &str,
+    before: &Tenant,
+    after: &Tenant,
+    create_hash: &str,
+) -> Result<TransactWriteItem, ApiError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(tenant_item(after, create_hash)?))
+        .condition_expression("#v = :v")
+        .expression_attribute_names("#v", "version")
+        .expression_attribute_values(":v", AttributeValue::N(before.version.to_string()))
+        .build()
+        .context("building a tenant update")?;
+    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 /// An update adding `delta` to the counters in the tenant's stats shard.
@@ -346,21 +381,36 @@ impl Store {
         create_hash: &str,
         event: &ChangeEvent,
     ) -> Result<bool, ApiError> {
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(tenant_item(after, create_hash)?))
-            .condition_expression("#v = :v")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":v", AttributeValue::N(before.version.to_string()))
-            .build()
-            .context("building a tenant update")?;
+        self.write_tenant(
+            before,
+            after,
+            create_hash,
+            &InvitationChange::None,
+            std::slice::from_ref(event),
+        )
+        .await
+    }
+
+    /// [`Self::replace`] with any number of `events` (none for bookkeeping such as a step's
+    /// lease) and the `invitation` items the change issues or revokes.
+    pub async fn write_tenant(
+        &self,
+        before: &Tenant,
+        after: &Tenant,
+        create_hash: &str,
+        invitation: &InvitationChange,
+        events: &[ChangeEvent],
+    ) -> Result<bool, ApiError> {
         let mut tx = TransactWrite::new();
-        let tenant_op = tx.push(TransactWriteItem::builder().put(put).build());
+        let tenant_op = tx.push(tenant_put(self.table(), before, after, create_hash)?);
         let delta = stats::delta(Some(before), after);
         if !delta.is_empty() {
             tx.push(counter_update(self.table(), &after.id, &delta)?);
         }
-        tx.push(event_put(self, event)?);
+        tx.extend(super::invitations::invitation_ops(self.table(), invitation)?);
+        for event in events {
+            tx.push(event_put(self, event)?);
+        }
         // The transaction's client token makes a retried send that already committed
         // succeed instead of failing its own version condition.
         match tx.run(self).await? {
@@ -368,7 +418,7 @@ impl Store {
             outcome if outcome.refused(tenant_op) => Ok(false),
             _ => Err(ApiError::internal(
                 "updating a tenant",
-                "a condition failed on a fresh event id",
+                "a condition failed on a fresh event id or invitation",
             )),
         }
     }

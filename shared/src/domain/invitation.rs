@@ -1,0 +1,134 @@
+//! The owner's invitation: a single-use, expiring random token, mailed to `ownerEmail` and
+//! stored only as its SHA-256. Accepting it makes the caller an admin and the owner of the
+//! tenant.
+
+use base64::Engine;
+
+use super::input::hex_sha256;
+use super::values::{Email, TenantId};
+use crate::error::ApiError;
+
+/// Every invitation token starts with this, so that a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "inv_";
+/// Characters of a token after its prefix (32 random bytes, base64url without padding).
+const TOKEN_BODY_CHARS: usize = 43;
+/// Default lifetime of an invitation.
+pub const DEFAULT_TTL_HOURS: u32 = 168;
+
+/// A freshly drawn token: the text to mail, once, and the hash to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub hash: String,
+}
+
+impl Token {
+    /// 256 random bits.
+    pub fn generate() -> Result<Self, ApiError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| ApiError::internal("drawing a token", e))?;
+        let text = format!(
+            "{TOKEN_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        Ok(Self {
+            hash: hash(&text),
+            text,
+        })
+    }
+}
+
+/// The stored form of token `text`.
+pub fn hash(text: &str) -> String {
+    hex_sha256(text)
+}
+
+/// Checks the shape of a token a client sent (not whether it was issued).
+pub fn parse_token(text: &str) -> Result<&str, String> {
+    let body = text.strip_prefix(TOKEN_PREFIX).unwrap_or_default();
+    let ok = body.len() == TOKEN_BODY_CHARS
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(text)
+    } else {
+        Err(format!(
+            "must be an invitation token: '{TOKEN_PREFIX}' and {TOKEN_BODY_CHARS} base64url characters"
+        ))
+    }
+}
+
+/// An issued invitation, as stored (by its token's hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub token_hash: String,
+    pub tenant_id: TenantId,
+    pub email: Email,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+impl Invitation {
+    /// Whether it has expired at `now`.
+    pub fn expired(&self, now: &str) -> bool {
+        self.expires_at.as_str() <= now
+    }
+}
+
+/// What a write does to the tenant's invitation items, besides the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum InvitationChange {
+    #[default]
+    None,
+    /// Writes `new`, deleting the invitation hashed `revoke` if there was one.
+    Issue {
+        new: Invitation,
+        revoke: Option<String>,
+    },
+    /// Deletes the invitation hashed so.
+    Revoke(String),
+}
+
+/// The email inviting the owner: subject and plain text (SES's Simple content).
+pub fn email(tenant_name: &str, link: &str, expires_at: &str) -> (String, String) {
+    (
+        format!("You're invited to administer {tenant_name}"),
+        format!(
+            "You have been made the owner of {tenant_name}.\n\n\
+             Accept the invitation to activate your account:\n{link}\n\n\
+             The link works once and expires at {expires_at}.\n\
+             If you did not expect this email, ignore it.\n"
+        ),
+    )
+}
+
+/// The accept link: `base` with the token as its `token` query parameter.
+pub fn link(base: &str, token: &str) -> String {
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}token={token}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_well_formed_and_stored_only_as_a_hash() {
+        let (a, b) = (Token::generate().unwrap(), Token::generate().unwrap());
+        assert_ne!(a.text, b.text);
+        assert!(parse_token(&a.text).is_ok());
+        assert_eq!(a.hash, hash(&a.text));
+        assert!(!a.hash.contains(&a.text[4..]));
+        for bad in ["", "inv_", "inv_short", &a.text[1..], &format!("{}!", &a.text[..46])] {
+            assert!(parse_token(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_link_carries_the_token_as_a_query_parameter() {
+        assert_eq!(link("https://app.example/accept", "inv_x"), "https://app.example/accept?token=inv_x");
+        assert_eq!(link("https://app.example/a?x=1", "inv_x"), "https://app.example/a?x=1&token=inv_x");
+    }
+}
