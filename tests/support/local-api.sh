@@ -11,7 +11,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 DB_PORT=8042
 API_PORT=9000
 
-.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events &
+.venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local &
 db_pid=$!
 pump_pid=
 # The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml): `make

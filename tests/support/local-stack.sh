@@ -42,7 +42,7 @@ local_auth=(
 tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
 
 start_local_stack() {
-  .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events >"$log_dir/db.log" 2>&1 &
+  .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local >"$log_dir/db.log" 2>&1 &
   pids+=($!)
   wait_for_port "$DB_PORT"
   # The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml).

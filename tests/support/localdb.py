@@ -8,6 +8,11 @@ definition, so local runs use exactly the table that SAM deploys.
   localdb.py serve [--port 8000] [--table tenants] [--events] [--exit-on-stdin-eof]
       Serve on 127.0.0.1 (port 0 picks a free port); prints "READY <endpoint>" once the
       table exists (with --events, also the local event bus and its queue). With --exit-on-stdin-eof it stops when its parent closes stdin.
+      The server also enforces IAM trust policies on sts:AssumeRole (moto lets anyone assume
+      any role; real STS does not): see TrustPolicies.
+  localdb.py role --endpoint URL --arn ARN [--external-id ID] [--delete]
+      Create (or delete) an IAM role in the local account whose trust policy requires
+      that external id: what a customer does to let the platform's aws-integration in.
   localdb.py describe
       Print, as JSON, the table definition and routes declared by template.yaml and the
       `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code),
@@ -18,8 +23,10 @@ definition, so local runs use exactly the table that SAM deploys.
 """
 
 import argparse
+import io
 import json
 import os
+import urllib.parse
 import sys
 import threading
 import tomllib
@@ -181,6 +188,92 @@ def expand(args):
         print(text)
 
 
+class TrustPolicies:
+    """WSGI wrapper of moto's server that makes sts:AssumeRole answer as real STS does.
+
+    moto's STS lets anyone assume any role, so a tenant's aws-integration step could never
+    fail locally. Real STS refuses (AccessDenied) unless the role exists and its trust
+    policy lets the caller in, with the right sts:ExternalId when the policy names one.
+    This wrapper checks both against moto's own IAM (`localdb.py role` creates such a role)
+    and answers AccessDenied in STS's XML error shape otherwise; every other request goes
+    to moto unchanged."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if params.get("Action") == ["AssumeRole"]:
+                arn = params.get("RoleArn", [""])[0]
+                why = self.refusal(arn, params.get("ExternalId", [None])[0])
+                if why:
+                    return self.deny(start_response, arn, why)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def refusal(arn, external_id):
+        from moto.iam.models import iam_backends
+
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[2] != "iam":
+            return "not a role ARN"
+        try:
+            role = iam_backends[parts[4]]["global"].get_role_by_arn(arn)
+        except Exception:
+            return "the role does not exist"
+        document = role.assume_role_policy_document
+        if isinstance(document, str):
+            document = json.loads(urllib.parse.unquote(document))
+        for statement in document.get("Statement", []):
+            if statement.get("Effect") != "Allow":
+                continue
+            wanted = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+            if wanted is None or wanted == external_id:
+                return None
+        return "the trust policy does not allow this external id"
+
+    @staticmethod
+    def deny(start_response, arn, why):
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            "<Type>Sender</Type><Code>AccessDenied</Code>"
+            f"<Message>User: arn:aws:iam::123456789012:user/local is not authorized to perform: "
+            f"sts:AssumeRole on resource: {arn} ({why})</Message></Error>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        ).encode()
+        start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def role(args):
+    """Creates (or deletes) a customer role in the local IAM that trusts the platform with
+    `--external-id`."""
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=args.endpoint, region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    name = args.arn.rsplit("/", 1)[-1]
+    if args.delete:
+        try:
+            iam.delete_role(RoleName=name)
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        return
+    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                 "Action": "sts:AssumeRole"}
+    if args.external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": args.external_id}}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)
+    except iam.exceptions.EntityAlreadyExistsException:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+
+
 def serve(args):
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -189,7 +282,7 @@ def serve(args):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = TrustPolicies(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=False)
     endpoint = f"http://{args.host}:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -208,6 +301,10 @@ def serve(args):
 
     if args.events:
         local_bus(endpoint)
+    if args.mail_sender:
+        # moto's SES refuses to send from an identity that is not verified, as SES does.
+        boto3.client("sesv2", endpoint_url=endpoint, region_name="us-east-1").create_email_identity(
+            EmailIdentity=args.mail_sender)
 
     print(f"READY {endpoint}", flush=True)
     if args.exit_on_stdin_eof:
@@ -221,6 +318,16 @@ def serve(args):
 
 LOCAL_BUS = "tenant-events"
 LOCAL_QUEUE = "tenant-events-local"
+PROVISIONING_QUEUE = "tenant-provisioning-local"
+
+
+def provisioning_pattern():
+    """The event pattern of template.yaml's ProvisioningRule."""
+    rules = [r for r in load_template()["Resources"].values()
+             if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]]
+    if len(rules) != 1:
+        raise SystemExit(f"template.yaml must declare exactly one rule with a pattern, found {len(rules)}")
+    return rules[0]["Properties"]["EventPattern"]
 
 
 def local_bus(endpoint):
@@ -240,6 +347,13 @@ def local_bus(endpoint):
                     EventPattern=json.dumps({"source": ["tenant-api"]}))
     events.put_targets(Rule="all-tenant-events", EventBusName=LOCAL_BUS,
                        Targets=[{"Id": "local-queue", "Arn": arn}])
+    # The provisioning queue, fed as in AWS by the template's own rule; the dev pump
+    # drives provision-tenant from it (tests/support/devpump.py).
+    url = sqs.create_queue(QueueName=PROVISIONING_QUEUE, Attributes={"VisibilityTimeout": "10"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="provisioning", EventBusName=LOCAL_BUS, EventPattern=json.dumps(provisioning_pattern()))
+    events.put_targets(Rule="provisioning", EventBusName=LOCAL_BUS,
+                       Targets=[{"Id": "provisioning-queue", "Arn": arn}])
 
 
 def main():
@@ -250,7 +364,13 @@ def main():
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--table", default=None)
     s.add_argument("--exit-on-stdin-eof", action="store_true")
-    s.add_argument("--events", action="store_true", help="also create the local event bus and its queue")
+    s.add_argument("--events", action="store_true", help="also create the local event bus and its queues")
+    s.add_argument("--mail-sender", default=None, help="verify this SES sender identity")
+    r = sub.add_parser("role")
+    r.add_argument("--endpoint", required=True)
+    r.add_argument("--arn", required=True)
+    r.add_argument("--external-id", default=None)
+    r.add_argument("--delete", action="store_true")
     sub.add_parser("describe")
     e = sub.add_parser("expand")
     e.add_argument("--output", default=None)
@@ -259,6 +379,8 @@ def main():
         describe()
     elif args.command == "expand":
         expand(args)
+    elif args.command == "role":
+        role(args)
     else:
         serve(args)
 

@@ -71,6 +71,14 @@ pub enum Action {
     /// Marking a domain verified without its DNS record (platform admins).
     MarkDomainVerified,
     DiscoverLogin,
+    /// A tenant's resources (platform admins, its admins, provisioners).
+    ListResources,
+    /// An external provisioner's report on a resource.
+    ReportResource,
+    RetryProvisioning,
+    ResendInvitation,
+    /// Spending an invitation token (any authenticated user).
+    AcceptInvitation,
 }
 
 impl Action {
@@ -97,6 +105,11 @@ impl Action {
             Self::RemoveDomain => "RemoveDomain",
             Self::MarkDomainVerified => "MarkDomainVerified",
             Self::DiscoverLogin => "DiscoverLogin",
+            Self::ListResources => "ListResources",
+            Self::ReportResource => "ReportResource",
+            Self::RetryProvisioning => "RetryProvisioning",
+            Self::ResendInvitation => "ResendInvitation",
+            Self::AcceptInvitation => "AcceptInvitation",
         }
     }
 }
@@ -358,7 +371,7 @@ mod tests {
     use super::*;
     use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-    const ALL_ACTIONS: [Action; 20] = [
+    const ALL_ACTIONS: [Action; 25] = [
         Action::CreateTenant,
         Action::ListTenants,
         Action::ReadTenant,
@@ -379,6 +392,11 @@ mod tests {
         Action::RemoveDomain,
         Action::MarkDomainVerified,
         Action::DiscoverLogin,
+        Action::ListResources,
+        Action::ReportResource,
+        Action::RetryProvisioning,
+        Action::ResendInvitation,
+        Action::AcceptInvitation,
     ];
     use crate::auth::credentials::CallerKind;
     use crate::domain::roles::Role;
@@ -455,7 +473,7 @@ mod tests {
                 })
                 .collect()
         };
-        let platform_sets = subsets(&[Role::PlatformAdmin, Role::LoginService]);
+        let platform_sets = subsets(&[Role::PlatformAdmin, Role::LoginService, Role::Provisioner]);
         let tenant_sets = subsets(&[Role::TenantAdmin, Role::TenantMember]);
         let uid = |ty: &str, id: &str| {
             cp::EntityUid::from_type_name_and_id(

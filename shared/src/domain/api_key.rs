@@ -206,7 +206,7 @@ impl NewApiKey {
             if roles.iter().any(|r| r.is_tenant_role()) {
                 problems.add(
                     "roles",
-                    "tenant roles need a tenantId; a platform key holds platform roles (platform_admin, login_service)",
+                    "tenant roles need a tenantId; a platform key holds platform roles (platform_admin, login_service, provisioner)",
                 );
             }
         }
@@ -242,7 +242,7 @@ fn parse_roles(value: Option<&Value>, problems: &mut Problems) -> Option<Roles> 
             None => {
                 problems.add(
                     "roles",
-                    "each role must be one of: platform_admin, tenant_admin, tenant_member, login_service",
+                    "each role must be one of: platform_admin, tenant_admin, tenant_member, login_service, provisioner",
                 );
                 return None;
             }

@@ -41,7 +41,7 @@ pub const MAX_RESOURCES: usize = 50;
 pub const MAX_RESOURCE_METADATA_BYTES: usize = 2048;
 /// How long a worker holds a built-in step it started before another may take it over
 /// (shorter than the queue's visibility timeout, so a redelivery always finds it free).
-pub const STEP_LEASE_SECONDS: i64 = 30;
+pub const STEP_LEASE_SECONDS: i64 = 60;
 
 /// Where the tenant's provisioning stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]

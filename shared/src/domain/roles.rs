@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A role. The platform roles (`platform_admin`, `login_service`) apply everywhere; the
-/// tenant roles apply to one tenant.
+/// A role. The platform roles (`platform_admin`, `login_service`, `provisioner`) apply
+/// everywhere; the tenant roles apply to one tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -19,6 +19,9 @@ pub enum Role {
     /// Discover where a person signs in (`GET /v1/login/discover`), and nothing else: the
     /// credential a login page's backend holds.
     LoginService,
+    /// A platform's own provisioner: reads tenants and reports their resources
+    /// (`PUT /v1/tenants/{id}/resources/{resourceId}`), nothing else.
+    Provisioner,
 }
 
 /// A set of roles, in a stable order.
@@ -26,11 +29,12 @@ pub type Roles = BTreeSet<Role>;
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::PlatformAdmin,
         Role::TenantAdmin,
         Role::TenantMember,
         Role::LoginService,
+        Role::Provisioner,
     ];
 
     /// The role's name in tokens, API keys, policies and responses.
@@ -40,6 +44,7 @@ impl Role {
             Self::TenantAdmin => "tenant_admin",
             Self::TenantMember => "tenant_member",
             Self::LoginService => "login_service",
+            Self::Provisioner => "provisioner",
         }
     }
 

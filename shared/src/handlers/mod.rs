@@ -8,6 +8,8 @@
 //! - [`api_keys`]: machine credentials.
 //! - [`domains`]: a tenant's email domains, and login discovery.
 //! - [`events`]: a tenant's audit trail, and the stream consumer publishing events.
+//! - [`provisioning`]: a tenant's resources, retries, the owner's invitation, and the
+//!   queue consumer that provisions tenants.
 //! - [`openapi`]: the OpenAPI document, generated from the route table and the types.
 
 pub mod admins;
@@ -15,6 +17,7 @@ pub mod api_keys;
 pub mod domains;
 pub mod events;
 pub mod openapi;
+pub mod provisioning;
 pub mod tenants;
 
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -27,6 +30,10 @@ pub use domains::{
 };
 pub use events::{list_tenant_events, publish_events};
 pub use openapi::get_openapi;
+pub use provisioning::{
+    accept_invitation, list_tenant_resources, provision_tenant, put_tenant_resource,
+    resend_tenant_invitation, retry_tenant_provisioning,
+};
 pub use tenants::{
     activate_tenant, create_tenant, delete_tenant, downgrade_tenant, get_tenant,
     get_tenant_by_slug, list_tenants, suspend_tenant, tenant_stats, update_tenant, upgrade_tenant,
@@ -90,6 +97,11 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
         "add-tenant-domain" => add_tenant_domain(app, req).await,
         "verify-tenant-domain" => verify_tenant_domain(app, req).await,
         "remove-tenant-domain" => remove_tenant_domain(app, req).await,
+        "list-tenant-resources" => list_tenant_resources(app, req).await,
+        "put-tenant-resource" => put_tenant_resource(app, req).await,
+        "retry-tenant-provisioning" => retry_tenant_provisioning(app, req).await,
+        "resend-tenant-invitation" => resend_tenant_invitation(app, req).await,
+        "accept-invitation" => accept_invitation(app, req).await,
         "discover-login" => discover_login(app, req).await,
         "create-api-key" => create_api_key(app, req).await,
         "list-api-keys" => list_api_keys(app, req).await,

@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 24] = [
+pub const ROUTES: [Route; 29] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -57,6 +57,23 @@ pub const ROUTES: [Route; 24] = [
         "/v1/tenants/{id}/domains/{domain}",
         "remove-tenant-domain",
     ),
+    route("GET", "/v1/tenants/{id}/resources", "list-tenant-resources"),
+    route(
+        "PUT",
+        "/v1/tenants/{id}/resources/{resourceId}",
+        "put-tenant-resource",
+    ),
+    route(
+        "POST",
+        "/v1/tenants/{id}/provisioning/retry",
+        "retry-tenant-provisioning",
+    ),
+    route(
+        "POST",
+        "/v1/tenants/{id}/invitation",
+        "resend-tenant-invitation",
+    ),
+    route("POST", "/v1/invitations/accept", "accept-invitation"),
     route("GET", "/v1/login/discover", "discover-login"),
     route("POST", "/v1/api-keys", "create-api-key"),
     route("GET", "/v1/api-keys", "list-api-keys"),
@@ -65,7 +82,7 @@ pub const ROUTES: [Route; 24] = [
 ];
 
 /// Functions no route reaches: consumers of the table's stream and of queues.
-pub const CONSUMERS: [&str; 1] = ["publish-events"];
+pub const CONSUMERS: [&str; 2] = ["publish-events", "provision-tenant"];
 
 /// The function that answers every request no route matches.
 pub const FALLBACK_FUNCTION: &str = "route-not-found";

@@ -1,0 +1,12 @@
+//! `accept-invitation`: serves `POST /v1/invitations/accept` (spends an invitation: the caller becomes admin and owner).
+//! Builds the app once per cold start; every invocation goes to the shared handler.
+
+use lambda_http::{run, service_fn, Error};
+use tenant_shared::{handlers, App};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tenant_shared::logging::init();
+    let app = App::from_env()?;
+    run(service_fn(|req| handlers::accept_invitation(&app, req))).await
+}

@@ -1,0 +1,12 @@
+//! `put-tenant-resource`: serves `PUT /v1/tenants/{id}/resources/{resourceId}` (records an external provisioner's report on a resource).
+//! Builds the app once per cold start; every invocation goes to the shared handler.
+
+use lambda_http::{run, service_fn, Error};
+use tenant_shared::{handlers, App};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tenant_shared::logging::init();
+    let app = App::from_env()?;
+    run(service_fn(|req| handlers::put_tenant_resource(&app, req))).await
+}
