@@ -14,6 +14,7 @@ mod jwks;
 mod lifecycle;
 mod listing;
 mod login;
+mod provisioning;
 mod read;
 mod role_matrix;
 mod stats;

@@ -32,6 +32,11 @@ pub const TEST_AUDIENCE: &str = "tenant-api";
 /// The user id of the platform admin that requests act as unless told otherwise.
 pub const TEST_ADMIN: &str = "test-platform-admin";
 
+/// The invitation sender test apps use (verified in the local SES at start).
+pub const TEST_SENDER: &str = "invitations@tenant-api.test";
+/// The page test invitations link to.
+pub const TEST_ACCEPT_URL: &str = "https://app.example.test/accept-invitation";
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -66,7 +71,7 @@ pub fn dynamodb_endpoint() -> &'static str {
         let script = workspace_root().join("tests/support/localdb.py");
         let mut child = Command::new(python())
             .arg(script)
-            .args(["serve", "--port", "0", "--exit-on-stdin-eof"])
+            .args(["serve", "--port", "0", "--exit-on-stdin-eof", "--mail-sender", TEST_SENDER])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -175,12 +180,18 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         ("JWT_AUDIENCE".to_owned(), TEST_AUDIENCE.to_owned()),
         ("JWT_HS256_SECRET".to_owned(), TEST_JWT_SECRET.to_owned()),
         ("DNS_RESOLVER".to_owned(), dns_server().to_owned()),
+        ("SES_ENDPOINT".to_owned(), dynamodb_endpoint().to_owned()),
+        ("STS_ENDPOINT".to_owned(), dynamodb_endpoint().to_owned()),
+        ("INVITATION_SENDER".to_owned(), TEST_SENDER.to_owned()),
+        ("INVITATION_ACCEPT_URL".to_owned(), TEST_ACCEPT_URL.to_owned()),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("TABLE_NAME".into(), table.clone());
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("valid test configuration");
     TestApp {
-        app: App::with_client(config, client.clone()).expect("the policies load"),
+        app: App::with_client(config, client.clone())
+            .expect("the policies load")
+            .with_credentials(Credentials::new("test", "test", None, None, "tests")),
         client,
         table,
     }
@@ -511,4 +522,124 @@ impl TestApp {
         });
         events
     }
+
+    /// Delivers the outbox's provisioning events (those template.yaml's ProvisioningRule
+    /// routes to the queue) of tenant `id` to `provision-tenant`, as the queue would: one
+    /// SQS message per event in an EventBridge envelope, each `receives` times delivered
+    /// so far. Returns the ids of the messages it reported as failed.
+    pub async fn deliver_provisioning(&self, id: &str, receives: u32) -> Vec<String> {
+        let events: Vec<Value> = self
+            .stored_events()
+            .await
+            .into_iter()
+            .filter(|e| e["tenantId"] == id && PROVISIONING_TRIGGERS.contains(&e["type"].as_str().unwrap_or("")))
+            .collect();
+        self.deliver_messages(&events, receives).await
+    }
+
+    /// Delivers `events` to `provision-tenant` as one SQS batch (see
+    /// [`Self::deliver_provisioning`]).
+    pub async fn deliver_messages(&self, events: &[Value], receives: u32) -> Vec<String> {
+        let records: Vec<Value> = events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| {
+                let envelope = serde_json::json!({
+                    "version": "0", "id": uuid::Uuid::now_v7().to_string(),
+                    "detail-type": event["type"], "source": "tenant-api",
+                    "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+                    "region": "us-east-1", "resources": [], "detail": event,
+                });
+                serde_json::json!({
+                    "messageId": format!("message-{i}"),
+                    "receiptHandle": "handle",
+                    "body": envelope.to_string(),
+                    "attributes": {"ApproximateReceiveCount": receives.to_string()},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "awsRegion": "us-east-1",
+                })
+            })
+            .collect();
+        self.provision(serde_json::json!({ "Records": records })).await
+    }
+
+    /// Invokes `provision-tenant` with an SQS batch; the ids of the failed messages.
+    pub async fn provision(&self, batch: Value) -> Vec<String> {
+        let payload = serde_json::from_value(batch).expect("an SQS event");
+        let mut context = Context::default();
+        context.request_id = uuid::Uuid::now_v7().to_string();
+        let response = handlers::provision_tenant(
+            &self.app,
+            lambda_http::LambdaEvent::new(payload, context),
+        )
+        .await
+        .expect("the consumer never fails at the Lambda level");
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
+    /// The tenant `id` as a platform admin reads it.
+    pub async fn tenant(&self, id: &str) -> Value {
+        let response = self.get(&format!("/v1/tenants/{id}")).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        response.body
+    }
+}
+
+/// The event types template.yaml's ProvisioningRule sends to the provisioning queue.
+pub const PROVISIONING_TRIGGERS: [&str; 3] = [
+    "tenant.created",
+    "tenant.deleted",
+    "tenant.provisioning_retried",
+];
+
+/// Every email the local SES accepted, oldest first: `{source, destinations, subject,
+/// body}` (moto's `/moto-api/data.json`).
+pub fn sent_mail() -> Vec<Value> {
+    use std::io::{Read, Write};
+    let endpoint = dynamodb_endpoint();
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("reach moto");
+    write!(
+        stream,
+        "GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\n\r\n"
+    )
+    .expect("ask moto for its data");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read moto's data");
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let data: Value = serde_json::from_str(body).expect("moto's data as JSON");
+    data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+}
+
+/// The invitation token in the newest email to `to`, if any.
+pub fn invitation_token(to: &str) -> Option<String> {
+    sent_mail()
+        .into_iter()
+        .rev()
+        .find(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|d| d == to)))
+        .and_then(|m| {
+            let body = m["body"].as_str()?.to_owned();
+            let start = body.find("token=")? + "token=".len();
+            Some(body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
+        })
+}
+
+/// Creates (or, with `external_id` changed, updates) the customer role `arn` in the local
+/// IAM, trusting the platform with `external_id`; with `None`, deletes it.
+pub fn customer_role(arn: &str, external_id: Option<&str>) {
+    let mut command = Command::new(python());
+    command
+        .arg(workspace_root().join("tests/support/localdb.py"))
+        .args(["role", "--endpoint", dynamodb_endpoint(), "--arn", arn]);
+    match external_id {
+        Some(id) => command.args(["--external-id", id]),
+        None => command.arg("--delete"),
+    };
+    let status = command.status().expect("run localdb.py role");
+    assert!(status.success(), "localdb.py role failed");
 }

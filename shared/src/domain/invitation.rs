@@ -67,6 +67,8 @@ pub struct Invitation {
     pub tenant_id: TenantId,
     pub email: Email,
     pub created_at: String,
+    /// Stored as `validUntil`: `expiresAt` is the table's TTL attribute (epoch seconds).
+    #[serde(rename = "validUntil")]
     pub expires_at: String,
 }
 

@@ -694,6 +694,27 @@ pub fn take_step(tenant: &Tenant, id: &str, holder: &str, now: &str, until: &str
     Some(next)
 }
 
+/// `tenant` with step `id` handed back by `holder` after a transient failure (pending
+/// again, its lease dropped), so the next delivery may take it at once; `None` if the
+/// step is no longer `holder`'s.
+pub fn release_step(tenant: &Tenant, id: &str, holder: &str, now: &str) -> Option<Tenant> {
+    let mut next = tenant.clone();
+    let ours = next
+        .provisioning_state
+        .leases
+        .get(id)
+        .is_some_and(|lease| lease.ends_with(&format!("#{holder}")));
+    let resource = next.provisioning_state.resource_mut(id)?;
+    if !ours || resource.status != ResourceStatus::InProgress {
+        return None;
+    }
+    resource.status = ResourceStatus::Pending;
+    resource.version += 1;
+    resource.updated_at = now.to_owned();
+    next.provisioning_state.leases.remove(id);
+    Some(next)
+}
+
 /// `tenant` with the result of built-in step `id` recorded at `now`, if the step is still
 /// the one that ran (`holder`'s lease, or no lease for steps that take none); `None`
 /// otherwise (another worker took it over, or it already ended).

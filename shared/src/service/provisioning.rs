@@ -203,14 +203,30 @@ impl Run<'_> {
                 done(None, Some(sent_metadata(&issued, &message_id))),
                 InvitationChange::None,
             ),
-            Err(error) => {
-                let failed = self.failure(&taken.id, "sending the owner's invitation", error)?;
+            Err(error) => match self.failure(&taken.id, "sending the owner's invitation", error) {
                 // A token whose mail never left is of no use to anyone.
-                (failed, InvitationChange::Revoke(issued.token_hash.clone()))
-            }
+                Ok(failed) => (failed, InvitationChange::Revoke(issued.token_hash.clone())),
+                Err(transient) => {
+                    self.release(taken, hash, id, &issued.token_hash).await?;
+                    return Err(transient);
+                }
+            },
         };
         self.record(taken, hash, id, Some(self.holder), false, result, change)
             .await
+    }
+
+    /// Hands step `id` back (pending, unleased, its unsent token revoked) so that the next
+    /// delivery can take it at once; a lost race leaves it to whoever won.
+    async fn release(&self, tenant: Tenant, hash: String, id: &str, token_hash: &str) -> Result<(), ApiError> {
+        let now = clock::now_rfc3339();
+        let Some(mut next) = rules::release_step(&tenant, id, self.holder, &now) else {
+            return Ok(());
+        };
+        next.provisioning_state.invitation = None;
+        let revoke = InvitationChange::Revoke(token_hash.to_owned());
+        commit(self.app, &tenant, &hash, next, &revoke, self.origin, Vec::new()).await?;
+        Ok(())
     }
 
     /// `sts:AssumeRole` on the tenant's role with its external id.
