@@ -157,8 +157,9 @@ fn every_function_has_its_log_group_and_alarms() {
             json!(format!("{stem}LogGroup")),
             "{id}: LoggingConfig.LogGroup must be its own log group (template.yaml, FunctionMonitoring)"
         );
-        // A stream consumer also watches how far behind its stream it is.
-        let alarms = if CONSUMERS.contains(&function["binary"].as_str().unwrap()) {
+        // A stream consumer also watches how far behind its stream it is (a queue
+        // consumer's backlog is watched on its dead-letter queue).
+        let alarms = if function["binary"] == "publish-events" {
             json!(["Errors", "IteratorAge", "Throttles"])
         } else {
             json!(["Errors", "Throttles"])

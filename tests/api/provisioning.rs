@@ -92,7 +92,9 @@ async fn a_new_tenant_answers_at_once_and_becomes_ready_with_both_built_in_resou
     let assumed = aws["arn"].as_str().unwrap();
     let role_name = arn.rsplit('/').next().unwrap();
     assert!(
-        assumed.starts_with(&format!("arn:aws:sts::123456789012:assumed-role/{role_name}/")),
+        assumed.starts_with(&format!(
+            "arn:aws:sts::123456789012:assumed-role/{role_name}/"
+        )),
         "{assumed}"
     );
     assert_eq!(aws["externalId"], "ext-4711");
@@ -141,14 +143,21 @@ async fn a_refused_role_fails_with_the_sts_code_and_a_retry_after_the_fix_makes_
     // The customer creates the role; a platform admin retries.
     customer_role(&arn, Some("ext-1"));
     let retried = app
-        .post(&format!("/v1/tenants/{tenant_id}/provisioning/retry"), &json!({}))
+        .post(
+            &format!("/v1/tenants/{tenant_id}/provisioning/retry"),
+            &json!({}),
+        )
         .await;
     assert_eq!(retried.status, 202, "{}", retried.body);
     assert_eq!(retried.body["status"], "in_progress");
     assert_eq!(retried.body["attempts"], 2);
     assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
     let ready = app.tenant(&tenant_id).await;
-    assert_eq!(ready["provisioning"]["status"], "ready", "{}", ready["provisioning"]);
+    assert_eq!(
+        ready["provisioning"]["status"], "ready",
+        "{}",
+        ready["provisioning"]
+    );
     assert_eq!(ready["provisioning"]["failures"], json!([]));
     assert_eq!(
         types_of(&app, &tenant_id).await,
@@ -162,7 +171,10 @@ async fn a_refused_role_fails_with_the_sts_code_and_a_retry_after_the_fix_makes_
     );
     // Nothing left to retry.
     let again = app
-        .post(&format!("/v1/tenants/{tenant_id}/provisioning/retry"), &json!({}))
+        .post(
+            &format!("/v1/tenants/{tenant_id}/provisioning/retry"),
+            &json!({}),
+        )
         .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "invalid_state");
@@ -176,11 +188,16 @@ async fn an_external_resource_keeps_the_tenant_in_progress_until_a_provisioner_r
     let app = spawn_app_with(&[("PROVISIONING_BLUEPRINT", EXTERNAL_BLUEPRINT)]).await;
     let email = owner_email("external");
     let tenant = app
-        .create_tenant(&json!({"name": "Big", "slug": "big-co", "plan": "enterprise", "ownerEmail": email}))
+        .create_tenant(
+            &json!({"name": "Big", "slug": "big-co", "plan": "enterprise", "ownerEmail": email}),
+        )
         .await;
     let tenant_id = id(&tenant);
     app.deliver_provisioning(&tenant_id, 1).await;
-    assert_eq!(app.tenant(&tenant_id).await["provisioning"]["status"], "in_progress");
+    assert_eq!(
+        app.tenant(&tenant_id).await["provisioning"]["status"],
+        "in_progress"
+    );
     let started = app
         .stored_events()
         .await
@@ -189,7 +206,10 @@ async fn an_external_resource_keeps_the_tenant_in_progress_until_a_provisioner_r
         .expect("provisioning started");
     assert_eq!(
         started["resources"],
-        json!([resource(&resources(&app, &tenant_id).await, "dedicated-database")]),
+        json!([resource(
+            &resources(&app, &tenant_id).await,
+            "dedicated-database"
+        )]),
         "the start announces the external resource to provisioners"
     );
 
@@ -207,17 +227,28 @@ async fn an_external_resource_keeps_the_tenant_in_progress_until_a_provisioner_r
     let repeat = app.send(put(report)).await;
     assert_eq!(repeat.status, 200);
     assert_eq!(repeat.body["version"], 2);
-    assert_eq!(app.tenant(&tenant_id).await["provisioning"]["status"], "in_progress");
+    assert_eq!(
+        app.tenant(&tenant_id).await["provisioning"]["status"],
+        "in_progress"
+    );
     // A stale If-Match is refused; the current one applies.
     let ready = json!({"type": "rds-cluster", "status": "ready",
         "arn": "arn:aws:rds:eu-west-1:123456789012:cluster:big-co", "region": "eu-west-1",
         "metadata": {"engine": "aurora-postgresql"}});
-    let stale = app.send(put(ready.clone()).header("if-match", "\"1\"")).await;
+    let stale = app
+        .send(put(ready.clone()).header("if-match", "\"1\""))
+        .await;
     assert_eq!(stale.status, 412);
     let done = app.send(put(ready).header("if-match", "\"2\"")).await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert_eq!(done.body["arn"], "arn:aws:rds:eu-west-1:123456789012:cluster:big-co");
-    assert_eq!(app.tenant(&tenant_id).await["provisioning"]["status"], "ready");
+    assert_eq!(
+        done.body["arn"],
+        "arn:aws:rds:eu-west-1:123456789012:cluster:big-co"
+    );
+    assert_eq!(
+        app.tenant(&tenant_id).await["provisioning"]["status"],
+        "ready"
+    );
 
     // The provisioner reads tenants and reports resources, and nothing else.
     let read = app
@@ -225,9 +256,7 @@ async fn an_external_resource_keeps_the_tenant_in_progress_until_a_provisioner_r
         .await;
     assert_eq!(read.status, 200);
     let patch = app
-        .send(
-            TestRequest::new("DELETE", &format!("/v1/tenants/{tenant_id}")).api_key(&key),
-        )
+        .send(TestRequest::new("DELETE", &format!("/v1/tenants/{tenant_id}")).api_key(&key))
         .await;
     assert_eq!(patch.status, 404);
     let create = app
@@ -252,11 +281,31 @@ async fn bad_resource_reports_get_a_clear_400_and_built_in_steps_cannot_be_repor
     for (path, body, fields) in [
         ("db", json!({"status": "ready"}), vec!["type"]),
         ("db", json!({"type": "x", "status": "done"}), vec!["status"]),
-        ("db", json!({"type": "x", "status": "failed"}), vec!["error"]),
-        ("db", json!({"type": "x", "status": "ready", "error": {"code": "E", "message": "m"}}), vec!["error"]),
-        ("db", json!({"type": "x", "status": "ready", "arn": "not-an-arn", "region": "mars-1"}), vec!["arn", "region"]),
-        ("db", json!({"type": "x", "status": "ready", "bogus": 1}), vec!["bogus"]),
-        ("Bad_Id", json!({"type": "x", "status": "ready"}), vec!["resourceId"]),
+        (
+            "db",
+            json!({"type": "x", "status": "failed"}),
+            vec!["error"],
+        ),
+        (
+            "db",
+            json!({"type": "x", "status": "ready", "error": {"code": "E", "message": "m"}}),
+            vec!["error"],
+        ),
+        (
+            "db",
+            json!({"type": "x", "status": "ready", "arn": "not-an-arn", "region": "mars-1"}),
+            vec!["arn", "region"],
+        ),
+        (
+            "db",
+            json!({"type": "x", "status": "ready", "bogus": 1}),
+            vec!["bogus"],
+        ),
+        (
+            "Bad_Id",
+            json!({"type": "x", "status": "ready"}),
+            vec!["resourceId"],
+        ),
     ] {
         let r = app
             .send(TestRequest::new("PUT", &format!("{base}/{path}")).json(&body))
@@ -330,8 +379,15 @@ async fn twenty_concurrent_creates_make_one_tenant_and_one_provisioning_run() {
     for create in creates {
         statuses.push(create.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "replays: {statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "replays: {statuses:?}"
+    );
     // The outbox holds one tenant.created: deliver it 20 times at once.
     let deliveries: Vec<_> = (0..20)
         .map(|_| {
@@ -350,7 +406,10 @@ async fn twenty_concurrent_creates_make_one_tenant_and_one_provisioning_run() {
     assert_eq!(count("tenant.provisioning_started"), 1, "{types:?}");
     assert_eq!(count("tenant.provisioned"), 1, "{types:?}");
     assert_eq!(mails_to(&email), 1);
-    assert_eq!(app.tenant(&tenant_id).await["provisioning"]["status"], "ready");
+    assert_eq!(
+        app.tenant(&tenant_id).await["provisioning"]["status"],
+        "ready"
+    );
 }
 
 #[tokio::test]
@@ -363,28 +422,43 @@ async fn a_step_that_keeps_failing_transiently_fails_on_the_last_delivery_never_
         .await;
     let tenant_id = id(&tenant);
     let failed = app.deliver_provisioning(&tenant_id, 1).await;
-    assert_eq!(failed.len(), 1, "a transient failure asks for another delivery");
+    assert_eq!(
+        failed.len(),
+        1,
+        "a transient failure asks for another delivery"
+    );
     let list = resources(&app, &tenant_id).await;
     assert_eq!(resource(&list, "aws-integration")["status"], "pending");
-    assert_eq!(app.tenant(&tenant_id).await["provisioning"]["status"], "in_progress");
+    assert_eq!(
+        app.tenant(&tenant_id).await["provisioning"]["status"],
+        "in_progress"
+    );
     // The queue's fifth delivery is the last (PROVISIONING_MAX_RECEIVES).
     assert!(app.deliver_provisioning(&tenant_id, 5).await.is_empty());
     let now = app.tenant(&tenant_id).await;
     assert_eq!(now["provisioning"]["status"], "failed");
-    assert_eq!(now["provisioning"]["failures"][0]["error"]["code"], "RetriesExhausted");
+    assert_eq!(
+        now["provisioning"]["failures"][0]["error"]["code"],
+        "RetriesExhausted"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_mail_service_hands_the_invitation_step_back_for_the_next_delivery() {
     let app = spawn_app_with(&[("SES_ENDPOINT", "http://127.0.0.1:9")]).await;
     let tenant = app
-        .create_tenant(&json!({"name": "No mail", "slug": "no-mail", "ownerEmail": owner_email("nomail")}))
+        .create_tenant(
+            &json!({"name": "No mail", "slug": "no-mail", "ownerEmail": owner_email("nomail")}),
+        )
         .await;
     let tenant_id = id(&tenant);
     assert_eq!(app.deliver_provisioning(&tenant_id, 1).await.len(), 1);
     let list = resources(&app, &tenant_id).await;
     let step = resource(&list, "owner-invitation");
-    assert_eq!(step["status"], "pending", "not left in progress under a lease");
+    assert_eq!(
+        step["status"], "pending",
+        "not left in progress under a lease"
+    );
     assert_eq!(step["attempts"], 1);
     assert!(app.deliver_provisioning(&tenant_id, 5).await.is_empty());
     let list = resources(&app, &tenant_id).await;
@@ -436,7 +510,10 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
         .find(|e| e["type"] == "tenant.owner_activated")
         .expect("an owner_activated event");
     assert_eq!(event["admin"]["userId"], "ada");
-    assert_eq!(event["changes"]["ownerUserId"], json!({"from": null, "to": "ada"}));
+    assert_eq!(
+        event["changes"]["ownerUserId"],
+        json!({"from": null, "to": "ada"})
+    );
 
     let second = app.send(accept(&app, "eve", &token)).await;
     assert_eq!(second.status, 404);
@@ -457,8 +534,14 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
     app.client
         .update_item()
         .table_name(&app.table)
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("INVITATION#{hash}")))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("INVITATION".into()))
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("INVITATION#{hash}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("INVITATION".into()),
+        )
         .update_expression("SET validUntil = :past")
         .expression_attribute_values(
             ":past",
@@ -475,7 +558,12 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
         .send(accept(&app, "ada", &format!("inv_{}", "A".repeat(43))))
         .await;
     assert_eq!(unknown.status, 404);
-    for bad in [json!({"token": "nope"}), json!({}), json!({"token": 5}), json!({"token": token, "x": 1})] {
+    for bad in [
+        json!({"token": "nope"}),
+        json!({}),
+        json!({"token": 5}),
+        json!({"token": token, "x": 1}),
+    ] {
         let r = app
             .send(
                 TestRequest::new("POST", "/v1/invitations/accept")
@@ -486,10 +574,16 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
     let anonymous = app
-        .send(TestRequest::new("POST", "/v1/invitations/accept").json(&json!({"token": token})).anonymous())
+        .send(
+            TestRequest::new("POST", "/v1/invitations/accept")
+                .json(&json!({"token": token}))
+                .anonymous(),
+        )
         .await;
     assert_eq!(anonymous.status, 401);
-    let key = app.create_api_key(&json!({"name": "k", "roles": ["platform_admin"]})).await;
+    let key = app
+        .create_api_key(&json!({"name": "k", "roles": ["platform_admin"]}))
+        .await;
     let by_key = app
         .send(
             TestRequest::new("POST", "/v1/invitations/accept")
@@ -504,11 +598,14 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
 async fn resending_an_invitation_invalidates_the_old_link() {
     let app = spawn_app().await;
     let (tenant_id, email, old) = ready_owner_invitation(&app, "resend").await;
-    let admin = app.token("tenant-boss", &[tenant_shared::domain::Role::TenantAdmin], Some(&tenant_id));
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(&tenant_id),
+    );
     let resent = app
         .send(
-            TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation"))
-                .bearer(&admin),
+            TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation")).bearer(&admin),
         )
         .await;
     assert_eq!(resent.status, 202, "{}", resent.body);
@@ -518,12 +615,14 @@ async fn resending_an_invitation_invalidates_the_old_link() {
     assert_ne!(new, old);
     assert_eq!(app.send(accept(&app, "ada", &old)).await.status, 404);
     assert_eq!(app.send(accept(&app, "ada", &new)).await.status, 200);
-    assert!(types_of(&app, &tenant_id)
-        .await
-        .iter()
-        .filter(|t| *t == "tenant.invitation_sent")
-        .count()
-        == 2);
+    assert!(
+        types_of(&app, &tenant_id)
+            .await
+            .iter()
+            .filter(|t| *t == "tenant.invitation_sent")
+            .count()
+            == 2
+    );
 }
 
 #[tokio::test]
@@ -538,10 +637,15 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     let token = invitation_token(&email).unwrap();
     let path = format!("/v1/tenants/{tenant_id}/resources/dedicated-database");
     let ready = app
-        .send(TestRequest::new("PUT", &path).json(&json!({"type": "rds-cluster", "status": "ready"})))
+        .send(
+            TestRequest::new("PUT", &path).json(&json!({"type": "rds-cluster", "status": "ready"})),
+        )
         .await;
     assert_eq!(ready.status, 200);
-    assert_eq!(app.delete(&format!("/v1/tenants/{tenant_id}")).await.status, 200);
+    assert_eq!(
+        app.delete(&format!("/v1/tenants/{tenant_id}")).await.status,
+        200
+    );
     app.deliver_provisioning(&tenant_id, 1).await;
 
     let now = app.tenant(&tenant_id).await;
@@ -550,7 +654,11 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     let list = resources(&app, &tenant_id).await;
     assert_eq!(resource(&list, "owner-invitation")["status"], "deleted");
     assert_eq!(resource(&list, "dedicated-database")["status"], "deleting");
-    assert_eq!(app.send(accept(&app, "ada", &token)).await.status, 404, "revoked");
+    assert_eq!(
+        app.send(accept(&app, "ada", &token)).await.status,
+        404,
+        "revoked"
+    );
     let announced = app
         .stored_events()
         .await
@@ -560,7 +668,10 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     assert_eq!(announced["resources"][0]["id"], "dedicated-database");
 
     let gone = app
-        .send(TestRequest::new("PUT", &path).json(&json!({"type": "rds-cluster", "status": "deleted"})))
+        .send(
+            TestRequest::new("PUT", &path)
+                .json(&json!({"type": "rds-cluster", "status": "deleted"})),
+        )
         .await;
     assert_eq!(gone.status, 200, "{}", gone.body);
     let now = app.tenant(&tenant_id).await;

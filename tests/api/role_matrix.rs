@@ -24,9 +24,11 @@ enum Caller {
     TenantAdminKey,
     /// A platform API key holding only `login_service`.
     LoginServiceKey,
+    /// A platform API key holding only `provisioner`.
+    ProvisionerKey,
 }
 
-const CALLERS: [Caller; 8] = [
+const CALLERS: [Caller; 9] = [
     Caller::Anonymous,
     Caller::NoRoles,
     Caller::PlatformAdmin,
@@ -35,6 +37,7 @@ const CALLERS: [Caller; 8] = [
     Caller::GrantedAdmin,
     Caller::TenantAdminKey,
     Caller::LoginServiceKey,
+    Caller::ProvisionerKey,
 ];
 
 /// Which tenant a tenant-scoped request targets.
@@ -48,7 +51,7 @@ enum Target {
 
 /// Each endpoint: its route function, a name, and the status a caller allowed to use it
 /// gets.
-const ENDPOINTS: [(&str, u16); 24] = [
+const ENDPOINTS: [(&str, u16); 29] = [
     ("create-tenant", 201),
     ("list-tenants", 200),
     ("tenant-stats", 200),
@@ -68,6 +71,13 @@ const ENDPOINTS: [(&str, u16); 24] = [
     ("add-tenant-domain", 201),
     ("verify-tenant-domain", 200),
     ("remove-tenant-domain", 204),
+    ("list-tenant-resources", 200),
+    ("put-tenant-resource", 201),
+    // The fresh tenant's provisioning has not failed: nothing to retry.
+    ("retry-tenant-provisioning", 409),
+    ("resend-tenant-invitation", 202),
+    // A well-formed token that was never issued.
+    ("accept-invitation", 404),
     ("discover-login", 200),
     ("create-api-key", 201),
     ("list-api-keys", 200),
@@ -97,6 +107,21 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
         Caller::LoginServiceKey if function == "discover-login" => allowed,
         Caller::LoginServiceKey if target == Target::Platform => 403,
         Caller::LoginServiceKey => 404,
+        // A provisioner reads tenants and reports resources, on every tenant; tenants stay
+        // hidden from it otherwise.
+        Caller::ProvisionerKey => match function {
+            "get-tenant"
+            | "get-tenant-by-slug"
+            | "list-tenant-resources"
+            | "put-tenant-resource" => allowed,
+            _ if target == Target::Platform => 403,
+            _ => 404,
+        },
+        // Any signed-in user may spend a token; API keys may not.
+        _ if function == "accept-invitation" => match caller {
+            Caller::TenantAdminKey => 403,
+            _ => allowed,
+        },
         // Holds no role anywhere: refused outright, and tenants stay hidden.
         Caller::NoRoles if target == Target::Platform => 403,
         Caller::NoRoles => 404,
@@ -117,6 +142,8 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
             | "add-tenant-domain"
             | "verify-tenant-domain"
             | "remove-tenant-domain"
+            | "list-tenant-resources"
+            | "resend-tenant-invitation"
                 if tenant_admin =>
             {
                 allowed
@@ -135,6 +162,7 @@ struct World {
     other: Value,
     tenant_key: String,
     login_key: String,
+    provisioner_key: String,
     revocable_key_id: String,
 }
 
@@ -147,6 +175,7 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
                 "name": format!("Tenant {slug}"),
                 "slug": slug,
                 "plan": "starter",
+                "ownerEmail": format!("owner@{slug}.example.com"),
                 "initialAdminUserIds": ["seed-admin", second_admin],
             }))
             .await,
@@ -170,6 +199,14 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
     };
     let login_key = match caller {
         Caller::LoginServiceKey => new_key(json!({"name": "login", "roles": ["login_service"]}))
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        _ => String::new(),
+    };
+    let provisioner_key = match caller {
+        Caller::ProvisionerKey => new_key(json!({"name": "provisioner", "roles": ["provisioner"]}))
             .await["key"]
             .as_str()
             .unwrap()
@@ -206,6 +243,7 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
         other,
         tenant_key,
         login_key,
+        provisioner_key,
         revocable_key_id,
     }
 }
@@ -255,6 +293,22 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
             "DELETE",
             &format!("/v1/tenants/{id}/domains/{slug}.example.com"),
         ),
+        "list-tenant-resources" => TestRequest::new("GET", &format!("/v1/tenants/{id}/resources")),
+        "put-tenant-resource" => TestRequest::new(
+            "PUT",
+            &format!("/v1/tenants/{id}/resources/dedicated-database"),
+        )
+        .json(&json!({"type": "rds-cluster", "status": "ready"})),
+        "retry-tenant-provisioning" => {
+            TestRequest::new("POST", &format!("/v1/tenants/{id}/provisioning/retry"))
+        }
+        "resend-tenant-invitation" => {
+            TestRequest::new("POST", &format!("/v1/tenants/{id}/invitation"))
+        }
+        "accept-invitation" => json_post(
+            "/v1/invitations/accept".into(),
+            json!({"token": format!("inv_{}", "A".repeat(43))}),
+        ),
         "discover-login" => TestRequest::new("GET", "/v1/login/discover").query("slug", slug),
         "create-api-key" => json_post(
             "/v1/api-keys".into(),
@@ -290,6 +344,7 @@ fn with_credential(
         Caller::GrantedAdmin => request.bearer(&app.token("granted-user", &[], None)),
         Caller::TenantAdminKey => request.api_key(&world.tenant_key),
         Caller::LoginServiceKey => request.api_key(&world.login_key),
+        Caller::ProvisionerKey => request.api_key(&world.provisioner_key),
     }
 }
 

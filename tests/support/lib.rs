@@ -71,7 +71,14 @@ pub fn dynamodb_endpoint() -> &'static str {
         let script = workspace_root().join("tests/support/localdb.py");
         let mut child = Command::new(python())
             .arg(script)
-            .args(["serve", "--port", "0", "--exit-on-stdin-eof", "--mail-sender", TEST_SENDER])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--exit-on-stdin-eof",
+                "--mail-sender",
+                TEST_SENDER,
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -183,7 +190,10 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         ("SES_ENDPOINT".to_owned(), dynamodb_endpoint().to_owned()),
         ("STS_ENDPOINT".to_owned(), dynamodb_endpoint().to_owned()),
         ("INVITATION_SENDER".to_owned(), TEST_SENDER.to_owned()),
-        ("INVITATION_ACCEPT_URL".to_owned(), TEST_ACCEPT_URL.to_owned()),
+        (
+            "INVITATION_ACCEPT_URL".to_owned(),
+            TEST_ACCEPT_URL.to_owned(),
+        ),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.insert("TABLE_NAME".into(), table.clone());
@@ -532,7 +542,10 @@ impl TestApp {
             .stored_events()
             .await
             .into_iter()
-            .filter(|e| e["tenantId"] == id && PROVISIONING_TRIGGERS.contains(&e["type"].as_str().unwrap_or("")))
+            .filter(|e| {
+                e["tenantId"] == id
+                    && PROVISIONING_TRIGGERS.contains(&e["type"].as_str().unwrap_or(""))
+            })
             .collect();
         self.deliver_messages(&events, receives).await
     }
@@ -561,7 +574,8 @@ impl TestApp {
                 })
             })
             .collect();
-        self.provision(serde_json::json!({ "Records": records })).await
+        self.provision(serde_json::json!({ "Records": records }))
+            .await
     }
 
     /// Invokes `provision-tenant` with an SQS batch; the ids of the failed messages.
@@ -569,12 +583,10 @@ impl TestApp {
         let payload = serde_json::from_value(batch).expect("an SQS event");
         let mut context = Context::default();
         context.request_id = uuid::Uuid::now_v7().to_string();
-        let response = handlers::provision_tenant(
-            &self.app,
-            lambda_http::LambdaEvent::new(payload, context),
-        )
-        .await
-        .expect("the consumer never fails at the Lambda level");
+        let response =
+            handlers::provision_tenant(&self.app, lambda_http::LambdaEvent::new(payload, context))
+                .await
+                .expect("the consumer never fails at the Lambda level");
         response
             .batch_item_failures
             .into_iter()
@@ -611,9 +623,15 @@ pub fn sent_mail() -> Vec<Value> {
     .expect("ask moto for its data");
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("read moto's data");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
     let data: Value = serde_json::from_str(body).expect("moto's data as JSON");
-    data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The invitation token in the newest email to `to`, if any.
@@ -621,11 +639,20 @@ pub fn invitation_token(to: &str) -> Option<String> {
     sent_mail()
         .into_iter()
         .rev()
-        .find(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|d| d == to)))
+        .find(|m| {
+            m["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|d| d == to))
+        })
         .and_then(|m| {
             let body = m["body"].as_str()?.to_owned();
             let start = body.find("token=")? + "token=".len();
-            Some(body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
+            Some(
+                body[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect(),
+            )
         })
 }
 

@@ -123,14 +123,26 @@ mod tests {
         assert!(parse_token(&a.text).is_ok());
         assert_eq!(a.hash, hash(&a.text));
         assert!(!a.hash.contains(&a.text[4..]));
-        for bad in ["", "inv_", "inv_short", &a.text[1..], &format!("{}!", &a.text[..46])] {
+        for bad in [
+            "",
+            "inv_",
+            "inv_short",
+            &a.text[1..],
+            &format!("{}!", &a.text[..46]),
+        ] {
             assert!(parse_token(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn the_link_carries_the_token_as_a_query_parameter() {
-        assert_eq!(link("https://app.example/accept", "inv_x"), "https://app.example/accept?token=inv_x");
-        assert_eq!(link("https://app.example/a?x=1", "inv_x"), "https://app.example/a?x=1&token=inv_x");
+        assert_eq!(
+            link("https://app.example/accept", "inv_x"),
+            "https://app.example/accept?token=inv_x"
+        );
+        assert_eq!(
+            link("https://app.example/a?x=1", "inv_x"),
+            "https://app.example/a?x=1&token=inv_x"
+        );
     }
 }

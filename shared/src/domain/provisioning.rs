@@ -309,8 +309,7 @@ pub const DEFAULT_BLUEPRINT: &str = include_str!("../../blueprint.json");
 impl Blueprint {
     /// Parses and checks a blueprint against the plan catalogue.
     pub fn parse(text: &str, plans: &PlanCatalogue) -> Result<Self, String> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}"))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}"))?;
         let Value::Object(top) = value else {
             return Err("must be a JSON object with \"default\" and \"plans\"".to_owned());
         };
@@ -399,7 +398,9 @@ fn entries(list: &Value, plan: &str) -> Result<Vec<Entry>, String> {
         out.push(entry);
     }
     if out.len() > MAX_RESOURCES {
-        return Err(format!("'{plan}' names more than {MAX_RESOURCES} resources"));
+        return Err(format!(
+            "'{plan}' names more than {MAX_RESOURCES} resources"
+        ));
     }
     Ok(out)
 }
@@ -539,7 +540,10 @@ pub fn settle(tenant: &mut Tenant, now: &str) {
     let status = if p.is_deprovisioning() {
         if !failures.is_empty() {
             ProvisioningStatus::Failed
-        } else if resources.iter().all(|r| r.status == ResourceStatus::Deleted) {
+        } else if resources
+            .iter()
+            .all(|r| r.status == ResourceStatus::Deleted)
+        {
             ProvisioningStatus::Deprovisioned
         } else {
             ProvisioningStatus::Deprovisioning
@@ -671,14 +675,18 @@ pub enum StepResult {
 
 /// `tenant` with resource `id` marked as taken by a worker (`holder`) until the lease
 /// ends: `None` if the resource is not runnable any more.
-pub fn take_step(tenant: &Tenant, id: &str, holder: &str, now: &str, until: &str) -> Option<Tenant> {
+pub fn take_step(
+    tenant: &Tenant,
+    id: &str,
+    holder: &str,
+    now: &str,
+    until: &str,
+) -> Option<Tenant> {
     let mut next = tenant.clone();
     let resource = next.provisioning_state.resource_mut(id)?;
     let runnable = match resource.status {
         ResourceStatus::Pending => true,
-        ResourceStatus::InProgress => {
-            !lease_live(tenant.provisioning_state.leases.get(id), now)
-        }
+        ResourceStatus::InProgress => !lease_live(tenant.provisioning_state.leases.get(id), now),
         _ => false,
     };
     if !runnable {
@@ -935,8 +943,10 @@ mod tests {
     fn built_in_steps_apply_only_to_tenants_with_their_field() {
         let bare = tenant(json!({"name": "A", "slug": "a"}));
         assert!(blueprint().resources_for(&bare, "t").is_empty());
-        let full = tenant(json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
-            "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}));
+        let full = tenant(
+            json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
+            "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}),
+        );
         let ids: Vec<String> = blueprint()
             .resources_for(&full, "t")
             .into_iter()
@@ -967,8 +977,10 @@ mod tests {
 
     #[test]
     fn one_failed_step_fails_provisioning_and_a_retry_runs_it_again() {
-        let t = tenant(json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
-            "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}));
+        let t = tenant(
+            json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
+            "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}),
+        );
         let t = start(&t, &blueprint(), "t1").unwrap();
         assert_eq!(
             next_step(&t, "t1"),
@@ -979,7 +991,10 @@ mod tests {
             }
         );
         let taken = take_step(&t, OWNER_INVITATION, "w1", "t1", "t9").unwrap();
-        assert!(take_step(&taken, OWNER_INVITATION, "w2", "t2", "t9").is_none(), "leased");
+        assert!(
+            take_step(&taken, OWNER_INVITATION, "w2", "t2", "t9").is_none(),
+            "leased"
+        );
         assert!(record_step(&taken, OWNER_INVITATION, Some("w2"), false, done(), "t2").is_none());
         let t = record_step(&taken, OWNER_INVITATION, Some("w1"), false, done(), "t2").unwrap();
         assert_eq!(t.provisioning.status, ProvisioningStatus::InProgress);
@@ -987,8 +1002,15 @@ mod tests {
             code: "AccessDenied".into(),
             message: "no".into(),
         };
-        let failed =
-            record_step(&t, AWS_INTEGRATION, None, false, StepResult::Failed(error), "t3").unwrap();
+        let failed = record_step(
+            &t,
+            AWS_INTEGRATION,
+            None,
+            false,
+            StepResult::Failed(error),
+            "t3",
+        )
+        .unwrap();
         assert_eq!(failed.provisioning.status, ProvisioningStatus::Failed);
         assert_eq!(failed.provisioning.failures[0].error.code, "AccessDenied");
         assert_eq!(
@@ -1026,11 +1048,19 @@ mod tests {
         let next = next.unwrap();
         assert_eq!(resource.version, 2);
         assert_eq!(next.provisioning.status, ProvisioningStatus::Ready);
-        assert!(report(&next, "db", &ready, "t3").unwrap().0.is_none(), "a repeat");
+        assert!(
+            report(&next, "db", &ready, "t3").unwrap().0.is_none(),
+            "a repeat"
+        );
         ready.kind = "s3-bucket".into();
-        assert_eq!(report(&next, "db", &ready, "t3").unwrap_err().code(), "validation_error");
         assert_eq!(
-            report(&next, OWNER_INVITATION, &ready, "t3").unwrap_err().code(),
+            report(&next, "db", &ready, "t3").unwrap_err().code(),
+            "validation_error"
+        );
+        assert_eq!(
+            report(&next, OWNER_INVITATION, &ready, "t3")
+                .unwrap_err()
+                .code(),
             "invalid_state"
         );
     }

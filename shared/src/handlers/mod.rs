@@ -67,6 +67,10 @@ pub async fn route_not_found(req: Request) -> Result<Response<Body>, Error> {
     Ok(http::respond(&req, outcome))
 }
 
+/// A handler's response, boxed.
+type Handler<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Body>, Error>> + Send + 'a>>;
+
 /// Dispatches a request to the handler its route names, with the path parameters filled
 /// in, as API Gateway does. For tests and local tools; deployed functions each call their
 /// own handler directly.
@@ -77,38 +81,42 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
     };
     let params = routes::path_params(route.path, req.uri().path());
     let req = req.with_path_parameters(params);
-    match route.function {
-        "create-tenant" => create_tenant(app, req).await,
-        "list-tenants" => list_tenants(app, req).await,
-        "tenant-stats" => tenant_stats(app, req).await,
-        "get-tenant-by-slug" => get_tenant_by_slug(app, req).await,
-        "get-tenant" => get_tenant(app, req).await,
-        "update-tenant" => update_tenant(app, req).await,
-        "delete-tenant" => delete_tenant(app, req).await,
-        "upgrade-tenant" => upgrade_tenant(app, req).await,
-        "downgrade-tenant" => downgrade_tenant(app, req).await,
-        "suspend-tenant" => suspend_tenant(app, req).await,
-        "activate-tenant" => activate_tenant(app, req).await,
-        "list-tenant-admins" => list_tenant_admins(app, req).await,
-        "grant-tenant-admin" => grant_tenant_admin(app, req).await,
-        "revoke-tenant-admin" => revoke_tenant_admin(app, req).await,
-        "list-tenant-events" => list_tenant_events(app, req).await,
-        "list-tenant-domains" => list_tenant_domains(app, req).await,
-        "add-tenant-domain" => add_tenant_domain(app, req).await,
-        "verify-tenant-domain" => verify_tenant_domain(app, req).await,
-        "remove-tenant-domain" => remove_tenant_domain(app, req).await,
-        "list-tenant-resources" => list_tenant_resources(app, req).await,
-        "put-tenant-resource" => put_tenant_resource(app, req).await,
-        "retry-tenant-provisioning" => retry_tenant_provisioning(app, req).await,
-        "resend-tenant-invitation" => resend_tenant_invitation(app, req).await,
-        "accept-invitation" => accept_invitation(app, req).await,
-        "discover-login" => discover_login(app, req).await,
-        "create-api-key" => create_api_key(app, req).await,
-        "list-api-keys" => list_api_keys(app, req).await,
-        "revoke-api-key" => revoke_api_key(app, req).await,
-        "get-openapi" => get_openapi(req).await,
-        _ => route_not_found(req).await,
-    }
+    // Boxed: one future on the heap instead of the largest handler's state inlined in
+    // every caller's stack frame (deep test and tool stacks would run out before Cedar
+    // finishes evaluating).
+    let handler: Handler<'_> = match route.function {
+        "create-tenant" => Box::pin(create_tenant(app, req)),
+        "list-tenants" => Box::pin(list_tenants(app, req)),
+        "tenant-stats" => Box::pin(tenant_stats(app, req)),
+        "get-tenant-by-slug" => Box::pin(get_tenant_by_slug(app, req)),
+        "get-tenant" => Box::pin(get_tenant(app, req)),
+        "update-tenant" => Box::pin(update_tenant(app, req)),
+        "delete-tenant" => Box::pin(delete_tenant(app, req)),
+        "upgrade-tenant" => Box::pin(upgrade_tenant(app, req)),
+        "downgrade-tenant" => Box::pin(downgrade_tenant(app, req)),
+        "suspend-tenant" => Box::pin(suspend_tenant(app, req)),
+        "activate-tenant" => Box::pin(activate_tenant(app, req)),
+        "list-tenant-admins" => Box::pin(list_tenant_admins(app, req)),
+        "grant-tenant-admin" => Box::pin(grant_tenant_admin(app, req)),
+        "revoke-tenant-admin" => Box::pin(revoke_tenant_admin(app, req)),
+        "list-tenant-events" => Box::pin(list_tenant_events(app, req)),
+        "list-tenant-domains" => Box::pin(list_tenant_domains(app, req)),
+        "add-tenant-domain" => Box::pin(add_tenant_domain(app, req)),
+        "verify-tenant-domain" => Box::pin(verify_tenant_domain(app, req)),
+        "remove-tenant-domain" => Box::pin(remove_tenant_domain(app, req)),
+        "list-tenant-resources" => Box::pin(list_tenant_resources(app, req)),
+        "put-tenant-resource" => Box::pin(put_tenant_resource(app, req)),
+        "retry-tenant-provisioning" => Box::pin(retry_tenant_provisioning(app, req)),
+        "resend-tenant-invitation" => Box::pin(resend_tenant_invitation(app, req)),
+        "accept-invitation" => Box::pin(accept_invitation(app, req)),
+        "discover-login" => Box::pin(discover_login(app, req)),
+        "create-api-key" => Box::pin(create_api_key(app, req)),
+        "list-api-keys" => Box::pin(list_api_keys(app, req)),
+        "revoke-api-key" => Box::pin(revoke_api_key(app, req)),
+        "get-openapi" => Box::pin(get_openapi(req)),
+        _ => Box::pin(route_not_found(req)),
+    };
+    handler.await
 }
 
 /// Authenticates the request and checks `action` on the tenant in the path. Credentials

@@ -123,9 +123,9 @@ fn read_report(
     });
     let error = r.value("error", resource_error);
     match (status, &error) {
-        (Some(ResourceStatus::Failed), None) if !r.present("error") => {
-            r.problems.add("error", "is required when status is 'failed'")
-        }
+        (Some(ResourceStatus::Failed), None) if !r.present("error") => r
+            .problems
+            .add("error", "is required when status is 'failed'"),
         (Some(s), Some(_)) if s != ResourceStatus::Failed => r
             .problems
             .add("error", "is allowed only when status is 'failed'"),
@@ -219,11 +219,9 @@ pub async fn provision_tenant(
             .and_then(|n| n.parse::<u32>().ok())
             .unwrap_or(1);
         let outcome = match tenant_of(message.body.as_deref()) {
-            Some(tenant) => {
-                service::advance(app, &tenant, receives >= max_receives, &request_id)
-                    .await
-                    .map_err(|e| (Some(tenant), e))
-            }
+            Some(tenant) => service::advance(app, &tenant, receives >= max_receives, &request_id)
+                .await
+                .map_err(|e| (Some(tenant), e)),
             None => Err((
                 None,
                 ApiError::InvalidBody("the message names no tenant".to_owned()),

@@ -376,6 +376,69 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             etag: false,
             ..base
         },
+        "list-tenant-resources" => Operation {
+            id: "listTenantResources",
+            tag: "provisioning",
+            summary: "List a tenant's resources: the built-in steps' results and what external provisioners reported",
+            who: "platform admins; the tenant's admins; provisioners",
+            success: (200, "Every resource of the tenant (at most 50).", Some(schema_ref("ResourceList"))),
+            errors: &[404],
+            etag: false,
+            ..base
+        },
+        "put-tenant-resource" => Operation {
+            id: "putTenantResource",
+            tag: "provisioning",
+            summary: "Report a resource an external provisioner made, changed or removed (a repeat changes nothing)",
+            who: "provisioners; platform admins",
+            body: Some((JSON_ONLY, schema_ref("ResourceReport"))),
+            success: (201, "The resource was new.", Some(schema_ref("Resource"))),
+            errors: &[400, 404, 409, 412, 413, 415],
+            if_match: true,
+            location: true,
+            ..base
+        },
+        "retry-tenant-provisioning" => Operation {
+            id: "retryTenantProvisioning",
+            tag: "provisioning",
+            summary: "Run a failed provisioning (or deprovisioning) again: built-in steps rerun, external resources are announced again",
+            who: "platform admins",
+            body: Some((
+                JSON_ONLY,
+                json!({"type": "object", "additionalProperties": false, "maxProperties": 0}),
+            )),
+            body_optional: true,
+            success: (202, "The provisioning, running again.", Some(schema_ref("Provisioning"))),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
+            ..base
+        },
+        "resend-tenant-invitation" => Operation {
+            id: "resendTenantInvitation",
+            tag: "provisioning",
+            summary: "Mail the owner a new invitation (the previous link stops working)",
+            who: "platform admins; the tenant's admins",
+            body: Some((
+                JSON_ONLY,
+                json!({"type": "object", "additionalProperties": false, "maxProperties": 0}),
+            )),
+            body_optional: true,
+            success: (202, "The invitation was sent.", Some(schema_ref("InvitationSent"))),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
+            ..base
+        },
+        "accept-invitation" => Operation {
+            id: "acceptInvitation",
+            tag: "provisioning",
+            summary: "Accept an owner invitation: the caller becomes an admin and the owner of its tenant",
+            who: "any signed-in user holding the invitation's token (not API keys)",
+            body: Some((JSON_ONLY, schema_ref("AcceptInvitation"))),
+            success: (200, "The tenant the caller now owns.", tenant),
+            errors: &[400, 404, 410, 413, 415],
+            location: true,
+            ..base
+        },
         "create-api-key" => Operation {
             id: "createApiKey",
             tag: "api-keys",
@@ -447,6 +510,7 @@ fn error_description(status: u16) -> &'static str {
         403 => "The policies deny it (`notices` names them), the tenant is suspended, or X-Tenant-ID does not match.",
         404 => "No such resource, or one the caller may not see.",
         409 => "Conflicts with the resource's state.",
+        410 => "The invitation expired: ask for a new one.",
         412 => "If-Match does not name the current version.",
         413 => "The body is larger than 64 KiB.",
         415 => "The body's media type is not accepted.",
@@ -473,6 +537,11 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "id" => (inline::<TenantId>(), "The tenant's id."),
                 "slug" => (inline::<Slug>(), "The tenant's slug."),
                 "userId" => (inline::<UserId>(), "The user's id (percent-encoded where needed)."),
+                "domain" => (inline::<crate::domain::values::DomainName>(), "The domain."),
+                "resourceId" => (
+                    json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$", "minLength": 1, "maxLength": 63}),
+                    "The resource's id (the blueprint's, or the provisioner's own).",
+                ),
                 _ => (inline::<ApiKeyId>(), "The key's id."),
             };
             json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
@@ -491,7 +560,7 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
         success_headers.insert(
             "ETag".into(),
             header(
-                "The tenant's version as a strong entity tag, e.g. `\"3\"`.",
+                "The version of what was read or written (the tenant's; a resource's for resource reports) as a strong entity tag, e.g. `\"3\"`.",
                 json!({"type": "string", "pattern": "^\"[0-9]+\"$"}),
             ),
         );
@@ -598,6 +667,7 @@ fn add_links(paths: &mut Map<String, Value>) {
         "ListTenantAdmins": {"operationId": "listTenantAdmins", "parameters": {"id": "$response.body#/id"}},
         "ListTenantEvents": {"operationId": "listTenantEvents", "parameters": {"id": "$response.body#/id"}},
         "ListTenantDomains": {"operationId": "listTenantDomains", "parameters": {"id": "$response.body#/id"}},
+        "ListTenantResources": {"operationId": "listTenantResources", "parameters": {"id": "$response.body#/id"}},
         "GrantTenantAdmin": {"operationId": "grantTenantAdmin", "parameters": {"id": "$response.body#/id"}},
         "DeleteTenant": {"operationId": "deleteTenant", "parameters": {"id": "$response.body#/id"}},
     });
@@ -696,9 +766,9 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
             "roles": {"type": "array", "minItems": 1, "items": schema_ref("Role")},
             "tenantId": {"oneOf": [schema_ref("TenantId"), {"type": "null"}], "description": "The live tenant a tenant key is bound to."},
         },
-        "description": "A platform key holds platform roles (`platform_admin`, `login_service`) and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
+        "description": "A platform key holds platform roles (`platform_admin`, `login_service`, `provisioner`) and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
         "oneOf": [
-            {"properties": {"roles": {"items": {"enum": ["platform_admin", "login_service"]}}, "tenantId": {"type": "null"}}},
+            {"properties": {"roles": {"items": {"enum": ["platform_admin", "login_service", "provisioner"]}}, "tenantId": {"type": "null"}}},
             {"required": ["tenantId"], "properties": {"roles": {"items": {"enum": ["tenant_admin", "tenant_member"]}}, "tenantId": schema_ref("TenantId")}},
         ],
         "examples": [{"name": "billing-sync", "roles": ["platform_admin"]}],
@@ -712,6 +782,32 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
             "verified": {"type": "boolean", "default": false, "description": "Verify at once without a DNS record (platform admins only: for domains the platform manages)."},
         },
         "examples": [{"domain": "acme.example.com"}],
+    }));
+    schemas.insert("ResourceReport".into(), json!({
+        "type": "object",
+        "required": ["type", "status"],
+        "additionalProperties": false,
+        "properties": {
+            "type": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$", "minLength": 1, "maxLength": 63, "description": "The resource's type (the blueprint's, for a resource it names)."},
+            "status": schema_ref("ResourceStatus"),
+            "arn": {"type": ["string", "null"], "pattern": "^arn:[!-~]{1,2044}$", "maxLength": 2048},
+            "externalId": {"type": ["string", "null"], "pattern": "^[!-~]{1,256}$", "maxLength": 256},
+            "region": {"oneOf": [schema_ref("AwsRegion"), {"type": "null"}]},
+            "metadata": {"type": ["object", "null"], "maxProperties": 50, "description": "Free-form JSON object, at most 2 KiB serialized."},
+            "error": {"oneOf": [schema_ref("ResourceError"), {"type": "null"}], "description": "Required when status is `failed`; allowed only then."},
+        },
+        "examples": [{"type": "rds-cluster", "status": "ready", "arn": "arn:aws:rds:eu-west-1:123456789012:cluster:acme", "region": "eu-west-1"}],
+    }));
+    schemas.insert("AcceptInvitation".into(), json!({
+        "type": "object",
+        "required": ["token"],
+        "additionalProperties": false,
+        "properties": {"token": {"type": "string", "pattern": "^inv_[A-Za-z0-9_-]{43}$", "description": "The token of the invitation link (its `token` query parameter)."}},
+    }));
+    schemas.insert("ResourceList".into(), json!({
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": schema_ref("Resource"), "maxItems": 50}},
     }));
     schemas.insert("CreatedApiKey".into(), json!({
         "allOf": [schema_ref("ApiKey"), {"type": "object", "required": ["key"],
@@ -757,6 +853,13 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::domains::VerificationRecord>()
         .schema_from::<crate::domain::domains::LoginTarget>()
         .schema_from::<TenantStats>()
+        .schema_from::<crate::domain::provisioning::Provisioning>()
+        .schema_from::<crate::domain::provisioning::ProvisioningStatus>()
+        .schema_from::<crate::domain::provisioning::Resource>()
+        .schema_from::<crate::domain::provisioning::ResourceStatus>()
+        .schema_from::<crate::domain::provisioning::ResourceError>()
+        .schema_from::<crate::domain::provisioning::ResourceFailure>()
+        .schema_from::<crate::service::invitations::InvitationSent>()
         .schema("ApiKey", ApiKeyView::schema())
         .schema("Error", ErrorBody::schema())
         .schema("TenantView", TenantView::schema())
@@ -812,6 +915,7 @@ pub fn document() -> Value {
             {"name": "api-keys", "description": "Machine credentials."},
             {"name": "login", "description": "Login discovery: a tenant's verified email domains, and where a person signs in."},
             {"name": "events", "description": "Change events: the audit trail (also published on the event bus)."},
+            {"name": "provisioning", "description": "What happens after a create: a tenant's resources, external provisioners' reports, retries and the owner's invitation."},
             {"name": "meta", "description": "This document."},
         ],
         "security": [{"bearerAuth": []}, {"apiKey": []}],

@@ -103,19 +103,30 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
             })?;
         let (mut before, mut before_hash) = (issued_tenant, hash.clone());
         for _ in 0..MAX_ATTEMPTS {
-            if before.provisioning_state.invitation.as_ref().map(|i| &i.token_hash)
+            if before
+                .provisioning_state
+                .invitation
+                .as_ref()
+                .map(|i| &i.token_hash)
                 != Some(&issued.token_hash)
             {
                 // Replaced by a newer resend meanwhile: that one is what counts.
                 break;
             }
-            let sent =
-                rules::record_invitation(&before, sent_metadata(&issued, &message_id), &now);
+            let sent = rules::record_invitation(&before, sent_metadata(&issued, &message_id), &now);
             let resource = sent.provisioning_state.resource(OWNER_INVITATION).cloned();
             let extra = vec![(EventType::InvitationSent, resource.map(|r| vec![r]))];
-            if commit(app, &before, &before_hash, sent, &InvitationChange::None, &origin, extra)
-                .await?
-                .is_some()
+            if commit(
+                app,
+                &before,
+                &before_hash,
+                sent,
+                &InvitationChange::None,
+                &origin,
+                extra,
+            )
+            .await?
+            .is_some()
             {
                 break;
             }
@@ -168,7 +179,13 @@ pub async fn accept(
         let now = clock::now_rfc3339();
         let mut after = tenant.clone();
         after.fields.owner_user_id = Some(user.to_string());
-        if after.provisioning_state.invitation.as_ref().map(|i| &i.token_hash) == Some(&hash) {
+        if after
+            .provisioning_state
+            .invitation
+            .as_ref()
+            .map(|i| &i.token_hash)
+            == Some(&hash)
+        {
             after.provisioning_state.invitation = None;
         }
         if let Some(resource) = after
@@ -200,7 +217,14 @@ pub async fn accept(
         });
         match app
             .store
-            .accept_invitation(&invitation, &tenant, &after, &tenant_hash, grant.as_ref(), &event)
+            .accept_invitation(
+                &invitation,
+                &tenant,
+                &after,
+                &tenant_hash,
+                grant.as_ref(),
+                &event,
+            )
             .await?
         {
             Acceptance::Done => {

@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 use crate::auth::access::TenantAccess;
 use crate::domain::invitation::{self, Invitation, InvitationChange, Token};
 use crate::domain::provisioning::{
-    self as rules, InvitationRef, NextStep, Provisioning, Resource, ResourceError,
-    ResourceReport, Step, StepError, StepResult, STEP_LEASE_SECONDS,
+    self as rules, InvitationRef, NextStep, Provisioning, Resource, ResourceError, ResourceReport,
+    Step, StepError, StepResult, STEP_LEASE_SECONDS,
 };
 use crate::domain::tenant::IfMatch;
 use crate::domain::{clock, ChangeEvent, EventType, Origin, Tenant, TenantId};
@@ -69,7 +69,12 @@ pub(crate) async fn commit(
 /// Moves tenant `id` as far as the worker can: starts (or starts removing) its resources
 /// and runs its built-in steps. On the `last` delivery of a message, a step that fails
 /// transiently fails its resource instead of asking for another delivery.
-pub async fn advance(app: &App, id: &TenantId, last: bool, request_id: &str) -> Result<(), ApiError> {
+pub async fn advance(
+    app: &App,
+    id: &TenantId,
+    last: bool,
+    request_id: &str,
+) -> Result<(), ApiError> {
     let origin = Origin::service(WORKER, request_id);
     let holder = uuid::Uuid::now_v7().simple().to_string();
     for _ in 0..MAX_MOVES {
@@ -93,8 +98,16 @@ pub async fn advance(app: &App, id: &TenantId, last: bool, request_id: &str) -> 
             }
         };
         if let Some(next) = next {
-            commit(app, &tenant, &hash, next, &InvitationChange::None, &origin, Vec::new())
-                .await?;
+            commit(
+                app,
+                &tenant,
+                &hash,
+                next,
+                &InvitationChange::None,
+                &origin,
+                Vec::new(),
+            )
+            .await?;
         }
     }
     Err(kept_changing(id))
@@ -123,8 +136,16 @@ impl Run<'_> {
             (Step::OwnerInvitation, false) => self.invite(tenant, hash, id).await,
             (Step::AwsIntegration, false) => {
                 let result = self.check_role(&tenant).await?;
-                self.record(tenant, hash, id, None, false, result, InvitationChange::None)
-                    .await
+                self.record(
+                    tenant,
+                    hash,
+                    id,
+                    None,
+                    false,
+                    result,
+                    InvitationChange::None,
+                )
+                .await
             }
             // Removing the invitation revokes its token; the role check made nothing.
             (Step::OwnerInvitation, true) => {
@@ -136,12 +157,28 @@ impl Run<'_> {
                     .unwrap_or_default();
                 let mut metadata = Map::new();
                 metadata.insert("revokedAt".into(), json!(now));
-                self.record(tenant, hash, id, None, true, done(None, Some(metadata)), revoke)
-                    .await
+                self.record(
+                    tenant,
+                    hash,
+                    id,
+                    None,
+                    true,
+                    done(None, Some(metadata)),
+                    revoke,
+                )
+                .await
             }
             (Step::AwsIntegration, true) => {
-                self.record(tenant, hash, id, None, true, done(None, None), InvitationChange::None)
-                    .await
+                self.record(
+                    tenant,
+                    hash,
+                    id,
+                    None,
+                    true,
+                    done(None, None),
+                    InvitationChange::None,
+                )
+                .await
             }
         }
     }
@@ -183,8 +220,16 @@ impl Run<'_> {
             token_hash: issued.token_hash.clone(),
             expires_at: issued.expires_at.clone(),
         });
-        let Some(taken) =
-            commit(self.app, &tenant, &hash, taken, &change, self.origin, Vec::new()).await?
+        let Some(taken) = commit(
+            self.app,
+            &tenant,
+            &hash,
+            taken,
+            &change,
+            self.origin,
+            Vec::new(),
+        )
+        .await?
         else {
             return Ok(());
         };
@@ -218,14 +263,29 @@ impl Run<'_> {
 
     /// Hands step `id` back (pending, unleased, its unsent token revoked) so that the next
     /// delivery can take it at once; a lost race leaves it to whoever won.
-    async fn release(&self, tenant: Tenant, hash: String, id: &str, token_hash: &str) -> Result<(), ApiError> {
+    async fn release(
+        &self,
+        tenant: Tenant,
+        hash: String,
+        id: &str,
+        token_hash: &str,
+    ) -> Result<(), ApiError> {
         let now = clock::now_rfc3339();
         let Some(mut next) = rules::release_step(&tenant, id, self.holder, &now) else {
             return Ok(());
         };
         next.provisioning_state.invitation = None;
         let revoke = InvitationChange::Revoke(token_hash.to_owned());
-        commit(self.app, &tenant, &hash, next, &revoke, self.origin, Vec::new()).await?;
+        commit(
+            self.app,
+            &tenant,
+            &hash,
+            next,
+            &revoke,
+            self.origin,
+            Vec::new(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -257,12 +317,17 @@ impl Run<'_> {
 
     /// A step error as the step's result: a refusal fails the resource; a transient error
     /// asks for another delivery, except on the last one.
-    fn failure(&self, id: &TenantId, doing: &str, error: StepError) -> Result<StepResult, ApiError> {
+    fn failure(
+        &self,
+        id: &TenantId,
+        doing: &str,
+        error: StepError,
+    ) -> Result<StepResult, ApiError> {
         match error {
             StepError::Refused(error) => Ok(StepResult::Failed(error)),
-            StepError::Transient(why) if !self.last => {
-                Err(ApiError::Unavailable(format!("tenant {id}: while {doing}: {why}")))
-            }
+            StepError::Transient(why) if !self.last => Err(ApiError::Unavailable(format!(
+                "tenant {id}: while {doing}: {why}"
+            ))),
             StepError::Transient(why) => {
                 tracing::error!(tenant = %id, request_id = %self.origin.request_id, error = %why,
                     "{doing} failed on the last delivery");
@@ -288,7 +353,8 @@ impl Run<'_> {
     ) -> Result<(), ApiError> {
         for _ in 0..MAX_ATTEMPTS {
             let now = clock::now_rfc3339();
-            let Some(mut next) = rules::record_step(&tenant, id, holder, undo, result.clone(), &now)
+            let Some(mut next) =
+                rules::record_step(&tenant, id, holder, undo, result.clone(), &now)
             else {
                 // Another worker took the step over, or it ended already.
                 return Ok(());
@@ -299,7 +365,10 @@ impl Run<'_> {
             } else if !undo && id == rules::OWNER_INVITATION {
                 extra.push((
                     EventType::InvitationSent,
-                    next.provisioning_state.resource(id).cloned().map(|r| vec![r]),
+                    next.provisioning_state
+                        .resource(id)
+                        .cloned()
+                        .map(|r| vec![r]),
                 ));
             }
             if commit(self.app, &tenant, &hash, next, &change, self.origin, extra)
@@ -403,9 +472,17 @@ pub async fn report(
             });
         };
         let extra = vec![(EventType::ResourceReported, Some(vec![resource.clone()]))];
-        if commit(app, &tenant, &hash, next, &InvitationChange::None, &origin, extra)
-            .await?
-            .is_some()
+        if commit(
+            app,
+            &tenant,
+            &hash,
+            next,
+            &InvitationChange::None,
+            &origin,
+            extra,
+        )
+        .await?
+        .is_some()
         {
             return Ok(Reported { resource, created });
         }
@@ -425,8 +502,16 @@ pub async fn retry(app: &App, access: &TenantAccess) -> Result<Provisioning, Api
     let (mut tenant, mut hash) = (access.tenant.clone(), access.create_hash.clone());
     for _ in 0..MAX_ATTEMPTS {
         let next = rules::retry(&tenant, &clock::now_rfc3339())?;
-        if let Some(written) =
-            commit(app, &tenant, &hash, next, &InvitationChange::None, &origin, Vec::new()).await?
+        if let Some(written) = commit(
+            app,
+            &tenant,
+            &hash,
+            next,
+            &InvitationChange::None,
+            &origin,
+            Vec::new(),
+        )
+        .await?
         {
             return Ok(written.provisioning);
         }

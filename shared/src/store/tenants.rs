@@ -407,7 +407,10 @@ impl Store {
         if !delta.is_empty() {
             tx.push(counter_update(self.table(), &after.id, &delta)?);
         }
-        tx.extend(super::invitations::invitation_ops(self.table(), invitation)?);
+        tx.extend(super::invitations::invitation_ops(
+            self.table(),
+            invitation,
+        )?);
         for event in events {
             tx.push(event_put(self, event)?);
         }
