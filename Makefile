@@ -7,6 +7,9 @@
 #      make openapi  regenerate openapi.json from the code
 #      make -s bus-events  the change events that reached the local bus (make local running)
 #      make dns-record NAME=... VALUE=...  a TXT record on the local DNS server (domain verification)
+#      make -s invitations  the owner invitations the local SES sent (make local running)
+#      make accept-invitation INVITATION=inv_... SUB=ada  accept one as user SUB
+#      make aws-role ARN=... EXTERNAL_ID=...  a local customer role trusting the platform
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -24,7 +27,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checko
 SAM_BUILD_PROFILE ?= release
 QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
-.PHONY: bus-events dns-record contract openapi setup local token api-key test lint unit events sam-validate checkov \
+.PHONY: invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint unit events sam-validate checkov \
   sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
@@ -61,6 +64,24 @@ api-key:
 WAIT ?= 0
 bus-events:
 	@$(VENV)/bin/python tests/support/devpump.py print-events --wait $(WAIT) $(if $(JSON),--json)
+
+# The owner invitations the local SES sent (make local must be running).
+invitations:
+	@$(VENV)/bin/python tests/support/devpump.py invitations
+
+# Accepts invitation INVITATION as user SUB (default ada), over the local API.
+SUB ?= ada
+accept-invitation:
+	@test -n "$(INVITATION)" || { echo "usage: make accept-invitation INVITATION=inv_... [SUB=ada]"; exit 2; }
+	@token=$$($(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- token --sub "$(SUB)" --email "$(SUB)@invited.example"); \
+	  curl -s -X POST 127.0.0.1:9000/v1/invitations/accept -H "authorization: Bearer $$token" \
+	    -H 'content-type: application/json' -d '{"token": "$(INVITATION)"}'; echo
+
+# A customer role in the local IAM that trusts the platform with EXTERNAL_ID, so that a
+# tenant's aws-integration step succeeds (moto's STS is made to honour trust policies).
+aws-role:
+	@test -n "$(ARN)" || { echo "usage: make aws-role ARN=arn:aws:iam::123456789012:role/tenant-api-x [EXTERNAL_ID=...]"; exit 2; }
+	@$(VENV)/bin/python tests/support/localdb.py role --endpoint http://127.0.0.1:8042 --arn "$(ARN)" $(if $(EXTERNAL_ID),--external-id "$(EXTERNAL_ID)")
 
 # Publishes a TXT record on the local DNS server (make local must be running), e.g. the
 # record POST /v1/tenants/{id}/domains answered: make dns-record NAME=_tenant-api-verification.acme.example VALUE=tenant-api-verification=...

@@ -220,6 +220,11 @@ fn tenant_item(plan: &str, status: &str) -> Value {
         "ssoRegion": s("eu-west-1"),
         "maxUsers": json!({ "N": "50" }),
         "metadata": s(r#"{"crm":"hubspot"}"#),
+        // Provisioned long ago: a queue delivery for it finds nothing to do.
+        "provisioning": json!({ "M": {
+            "status": s("ready"), "startedAt": s(created), "completedAt": s(created),
+            "attempts": json!({ "N": "1" }), "failures": json!({ "L": [] })
+        } }),
         "version": json!({ "N": "3" }),
         "createdAt": s(created),
         "updatedAt": s(created),

@@ -218,6 +218,57 @@ pub fn all() -> Vec<Scenario> {
             None,
             units(3.0, 0.0),
         ),
+        // Provisioning. The resources live in the tenant's item: authorization's read is
+        // the whole listing.
+        scenario(
+            "list-tenant-resources",
+            200,
+            &["BatchGetItem"],
+            None,
+            units(2.0, 0.0),
+        ),
+        // A resource the blueprint does not name: the tenant put (version condition) and
+        // its tenant.resource_reported event (2 x 2, the tenant ~2 KB: +2), plus three
+        // index updates.
+        scenario(
+            "put-tenant-resource",
+            201,
+            READ_TRANSACT,
+            Some(2),
+            units(2.0, 9.0),
+        ),
+        // The stored tenant is ready: nothing to retry (409) after authorization's read.
+        scenario(
+            "retry-tenant-provisioning",
+            409,
+            &["BatchGetItem"],
+            None,
+            units(2.0, 0.0),
+        ),
+        // The benchmark configures no invitation sender: 409 after authorization's read (a
+        // real resend writes the token and the tenant, mails, and records it: 2 transactions).
+        scenario(
+            "resend-tenant-invitation",
+            409,
+            &["BatchGetItem"],
+            None,
+            units(2.0, 0.0),
+        ),
+        // A token never issued: one consistent read of its hash, 404 (a real acceptance
+        // adds one transaction: the token delete, tenant put, two grants, count, event).
+        scenario(
+            "accept-invitation",
+            404,
+            &["GetItem"],
+            None,
+            units(1.0, 0.0),
+        ),
+        // A delivery of tenant.created for a tenant provisioned already: one consistent read,
+        // nothing to do (a real first run adds a transaction per step).
+        Scenario {
+            stream: true,
+            ..scenario("provision-tenant", 200, &["GetItem"], None, units(1.0, 0.0))
+        },
         // By slug: the slug reservation, then the tenant, both by key (no index).
         scenario(
             "discover-login",

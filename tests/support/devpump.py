@@ -12,8 +12,14 @@ so this pump does its job against the local moto server and `cargo lambda watch`
       is retried from the record it names, as Lambda does. Every poll takes a fresh shard
       iterator after the last sequence number seen: an iterator kept across a cancelled
       transaction goes stale in moto.
+      It also drives the local provisioning queue (fed by the template's ProvisioningRule
+      on the local bus) into provision-tenant as Lambda's SQS event source mapping does
+      (partial batch failures stay on the queue and come back), and prints every
+      invitation link the local SES sends.
   devpump.py print-events [--endpoint URL] [--queue tenant-events-local] [--wait S]
       Prints (and removes) the events the local bus delivered to its queue, one line each.
+  devpump.py invitations [--endpoint URL]
+      Prints every invitation the local SES sent: recipient, link and token.
 """
 
 import argparse
@@ -28,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import localdb  # noqa: E402  (the template loader)
 
 LOCAL_QUEUE = "tenant-events-local"
+PROVISIONING_QUEUE = "tenant-provisioning-local"
 
 
 def client(service, endpoint):
@@ -74,6 +81,45 @@ def invoke(url, records):
         return json.loads(response.read() or b"{}")
 
 
+def sent_invitations(endpoint):
+    """(recipient, link, token) of every email moto's SES accepted that holds a link."""
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:
+        data = json.loads(response.read())
+    found = []
+    for message in data.get("ses", {}).get("Message", []):
+        for word in str(message.get("body", "")).split():
+            if "token=" in word:
+                token = word.split("token=", 1)[1]
+                found.append((", ".join(message.get("destinations", {}).get("ToAddresses", [])), word, token))
+    return found
+
+
+def pump_provisioning(sqs, url, invoke_url):
+    """One poll of the provisioning queue into provision-tenant, as Lambda's SQS event
+    source mapping: failed messages are left for redelivery after the visibility timeout."""
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                   AttributeNames=["All"]).get("Messages", [])
+    if not messages:
+        return
+    records = [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {},
+        "md5OfBody": m.get("MD5OfBody"), "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{PROVISIONING_QUEUE}",
+        "awsRegion": "us-east-1",
+    } for m in messages]
+    answer = invoke(invoke_url, records)
+    failed = {f.get("itemIdentifier") for f in answer.get("batchItemFailures", [])}
+    if "errorType" in answer:
+        failed = {m["MessageId"] for m in messages}
+    for m in messages:
+        if m["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    done = len(messages) - len(failed)
+    print(f"dev pump: provision-tenant handled {done} message(s)"
+          + (f", {len(failed)} back on the queue" if failed else ""), flush=True)
+
+
 def run(args):
     dynamodb = client("dynamodb", args.endpoint)
     streams = client("dynamodbstreams", args.endpoint)
@@ -81,7 +127,19 @@ def run(args):
     url = f"{args.invoke.rstrip('/')}/2015-03-31/functions/publish-events/invocations"
     last = {}  # shard id -> last sequence number handled
     print(f"dev pump: stream of table {args.table} -> publish-events ({url})", flush=True)
+    sqs = client("sqs", args.endpoint)
+    provision_url = f"{args.invoke.rstrip('/')}/2015-03-31/functions/provision-tenant/invocations"
+    mailed = None  # invitations seen so far (None: not read yet)
     while True:
+        try:
+            queue = sqs.get_queue_url(QueueName=PROVISIONING_QUEUE)["QueueUrl"]
+            pump_provisioning(sqs, queue, provision_url)
+            invitations = sent_invitations(args.endpoint)
+            for to, link, _ in invitations[mailed or 0:] if mailed is not None else []:
+                print(f"dev pump: invitation to {to}: {link}", flush=True)
+            mailed = len(invitations)
+        except Exception as e:  # the API or moto restarting: keep pumping
+            print(f"dev pump: provisioning: {type(e).__name__}: {e}", flush=True)
         try:
             arn = dynamodb.describe_table(TableName=args.table)["Table"]["LatestStreamArn"]
             shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
@@ -144,6 +202,14 @@ def print_events(args):
             time.sleep(0.5)
 
 
+def print_invitations(args):
+    invitations = sent_invitations(args.endpoint)
+    for to, link, token in invitations:
+        print(f"{to}  {link}  INVITATION={token}")
+    if not invitations:
+        print("no invitation sent yet (a tenant with an ownerEmail, and make local running)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,9 +223,13 @@ def main():
     p.add_argument("--queue", default=LOCAL_QUEUE)
     p.add_argument("--wait", type=float, default=0.0, help="keep waiting this many seconds for more")
     p.add_argument("--json", action="store_true", help="print each event's JSON")
+    i = sub.add_parser("invitations")
+    i.add_argument("--endpoint", default="http://127.0.0.1:8042")
     args = parser.parse_args()
     if args.command == "run":
         run(args)
+    elif args.command == "invitations":
+        print_invitations(args)
     else:
         print_events(args)
 

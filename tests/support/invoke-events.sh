@@ -80,6 +80,11 @@ add-tenant-domain 200
 list-tenant-domains 200
 verify-tenant-domain 400
 remove-tenant-domain 204
+list-tenant-resources 200
+put-tenant-resource 201
+resend-tenant-invitation 202
+retry-tenant-provisioning 409
+accept-invitation 404
 discover-login 200
 create-api-key 201
 list-api-keys 200
@@ -100,6 +105,16 @@ compact=$(printf '%s' "$out" | tr -d ' \n')
 case "$compact" in
   *'"batchItemFailures":[]'*) check "invoke publish-events" "no failures" "no failures" "" ;;
   *) check "invoke publish-events" "no failures" "other" "$out" ;;
+esac
+
+# provision-tenant is a queue consumer: its event is an SQS batch (the bus's tenant.created
+# in its EventBridge envelope), its answer a partial batch response with no failures.
+out=$(cargo lambda invoke provision-tenant --data-file events/provision-tenant.json \
+      --invoke-address 127.0.0.1 --invoke-port "$API_PORT" 2>&1) || true
+compact=$(printf '%s' "$out" | tr -d ' \n')
+case "$compact" in
+  *'"batchItemFailures":[]'*) check "invoke provision-tenant" "no failures" "no failures" "" ;;
+  *) check "invoke provision-tenant" "no failures" "other" "$out" ;;
 esac
 
 # Every response, normalised (no ids, times or secrets), must equal the recorded snapshot:
@@ -143,7 +158,8 @@ evented=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])
 check "curl PATCH (events)" 200 "$(http PATCH "/v1/tenants/$evented" '{"ownerName":"Ada"}')" "$(cat "$log_dir/body")"
 check "curl suspend (events)" 200 "$(http POST "/v1/tenants/$evented/suspend" '{"reason":"test"}')" "$(cat "$log_dir/body")"
 check "curl GET /v1/tenants/{id}/events" 200 "$(http GET "/v1/tenants/$evented/events")" "$(cat "$log_dir/body")"
-trail=$(python3 -c 'import json,sys; print(" ".join(e["type"] for e in json.load(open(sys.argv[1]))["items"]))' "$log_dir/body")
+# Provisioning events interleave with these as the pump runs; they are checked below.
+trail=$(python3 -c 'import json,sys; print(" ".join(e["type"] for e in json.load(open(sys.argv[1]))["items"] if "provision" not in e["type"]))' "$log_dir/body")
 check "audit trail, newest first" "tenant.suspended tenant.updated tenant.created" "$trail" "$(cat "$log_dir/body")"
 : >"$log_dir/bus.jsonl"
 on_bus=""
@@ -151,7 +167,7 @@ for _ in $(seq 1 90); do
   .venv/bin/python tests/support/devpump.py print-events --json --endpoint "http://127.0.0.1:$DB_PORT" >>"$log_dir/bus.jsonl"
   on_bus=$(python3 -c 'import json,sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(" ".join(sorted(e["type"] for e in events if e.get("tenantId") == sys.argv[2])))' "$log_dir/bus.jsonl" "$evented")
+print(" ".join(sorted(e["type"] for e in events if e.get("tenantId") == sys.argv[2] and "provision" not in e["type"])))' "$log_dir/bus.jsonl" "$evented")
   [ "$on_bus" = "tenant.created tenant.suspended tenant.updated" ] && break
   sleep 2
 done
@@ -159,6 +175,29 @@ check "events on the local bus" "tenant.created tenant.suspended tenant.updated"
 grep -q '"evt_019ab0f1-0000-7000-8000-000000000001"' "$log_dir/bus.jsonl" \
   && check "events/publish-events.json's event on the bus" yes yes "" \
   || check "events/publish-events.json's event on the bus" yes no "$(cat "$log_dir/bus.jsonl")"
+
+# Provisioning end to end: the create's event goes stream -> bus -> provisioning queue ->
+# provision-tenant (all driven by the dev pump); the owner's invitation is mailed through
+# the local SES and accepted over HTTP by the invited user.
+check "curl POST /v1/tenants (provisioning)" 201 "$(http POST /v1/tenants '{"name":"Provisioned","slug":"provisioned","ownerEmail":"owner@provisioned.example"}')" "$(cat "$log_dir/body")"
+provisioned=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$log_dir/body")
+status=""
+for _ in $(seq 1 90); do
+  http GET "/v1/tenants/$provisioned" >/dev/null
+  status=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provisioning"]["status"])' "$log_dir/body")
+  [ "$status" = ready ] && break
+  sleep 2
+done
+check "provisioning reaches ready" ready "$status" "$(cat "$log_dir/body"; tail -n 20 "$log_dir/pump.log")"
+invitation=$(.venv/bin/python tests/support/devpump.py invitations --endpoint "http://127.0.0.1:$DB_PORT" \
+  | awk '$1 == "owner@provisioned.example" { sub("INVITATION=", "", $3); print $3 }' | tail -n 1)
+ada=$(env "${local_auth[@]}" "$tenantctl" token --sub ada --email ada@provisioned.example)
+check "curl POST /v1/invitations/accept" 200 \
+  "$(request "authorization: Bearer $ada" POST /v1/invitations/accept "{\"token\":\"$invitation\"}")" "$(cat "$log_dir/body")"
+owner=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ownerUserId"))' "$log_dir/body")
+check "the invited user owns the tenant" ada "$owner" "$(cat "$log_dir/body")"
+check "curl POST /v1/invitations/accept (spent)" 404 \
+  "$(request "authorization: Bearer $ada" POST /v1/invitations/accept "{\"token\":\"$invitation\"}")" "$(cat "$log_dir/body")"
 
 if [ "$failures" -ne 0 ]; then
   echo "--- cargo lambda watch log (tail)"; tail -n 60 "$log_dir/watch.log"

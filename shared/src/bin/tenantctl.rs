@@ -32,7 +32,7 @@ const USAGE: &str = "usage:
   tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--email ADDRESS] [--ttl SECONDS]
   tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
   tenantctl openapi
-roles: platform_admin, tenant_admin, tenant_member";
+roles: platform_admin, tenant_admin, tenant_member, login_service, provisioner";
 
 /// Parsed command-line options.
 #[derive(Debug, Default)]

@@ -111,9 +111,24 @@ impl ResourceStatus {
 /// built-in steps) and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ResourceError {
-    #[schema(example = "AccessDenied")]
+    #[schema(
+        example = "AccessDenied",
+        pattern = r"^[!-~]{1,128}$",
+        min_length = 1,
+        max_length = 128
+    )]
     pub code: String,
+    #[schema(schema_with = error_message_schema)]
     pub message: String,
+}
+
+fn error_message_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    super::values::text_schema(
+        super::values::BOUNDED_TEXT_PATTERN,
+        (1, 1000),
+        "the role's trust policy does not allow this external id",
+        "What went wrong, for people.",
+    )
 }
 
 /// A failed resource, as the tenant's provisioning lists it.

@@ -793,9 +793,12 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
             "arn": {"type": ["string", "null"], "pattern": "^arn:[!-~]{1,2044}$", "maxLength": 2048},
             "externalId": {"type": ["string", "null"], "pattern": "^[!-~]{1,256}$", "maxLength": 256},
             "region": {"oneOf": [schema_ref("AwsRegion"), {"type": "null"}]},
-            "metadata": {"type": ["object", "null"], "maxProperties": 50, "description": "Free-form JSON object, at most 2 KiB serialized."},
+            "metadata": {"type": ["object", "null"], "maxProperties": 50, "propertyNames": {"minLength": 1, "maxLength": 128}, "description": "Free-form JSON object, at most 2 KiB serialized."},
             "error": {"oneOf": [schema_ref("ResourceError"), {"type": "null"}], "description": "Required when status is `failed`; allowed only then."},
         },
+        "if": {"required": ["status"], "properties": {"status": {"const": "failed"}}},
+        "then": {"required": ["error"], "properties": {"error": schema_ref("ResourceError")}},
+        "else": {"properties": {"error": {"type": "null"}}},
         "examples": [{"type": "rds-cluster", "status": "ready", "arn": "arn:aws:rds:eu-west-1:123456789012:cluster:acme", "region": "eu-west-1"}],
     }));
     schemas.insert("AcceptInvitation".into(), json!({
