@@ -165,6 +165,8 @@ grep -qi '^etag: "1"' "$work/headers" && check "  ETag" '"1"' '"1"' || check "  
 check "PATCH /v1/tenants/{id}" 200 "$(http PATCH "/v1/tenants/$id" -H 'content-type: application/merge-patch+json' \
   -H 'if-match: "1"' --data '{"maxUsers": 50}')"
 check "  maxUsers" 50 "$(json maxUsers 2>/dev/null)"
+check "GET /v1/tenants/{id}/resources" 200 "$(http GET "/v1/tenants/$id/resources")"
+check "  none yet (no worker runs under sam local)" "[]" "$(json items 2>/dev/null)"
 check "GET /v1/tenants/slug/sam-local" 200 "$(http GET /v1/tenants/slug/sam-local)"
 check "GET /v1/tenants" 200 "$(http GET '/v1/tenants?limit=10')"
 listed=$(python3 -c 'import json,sys; print(any(t["id"] == sys.argv[2] for t in json.load(open(sys.argv[1]))["items"]))' "$work/body" "$id" 2>/dev/null || true)

@@ -434,7 +434,7 @@ mod tests {
     fn the_policy_file_parses_and_every_policy_is_named() {
         let policies = Policies::load().unwrap();
         assert!(policies.names().contains(&"platform-admin-full-access"));
-        assert_eq!(policies.names().len(), 13);
+        assert_eq!(policies.names().len(), 17);
     }
 
     #[test]
@@ -602,7 +602,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, ALL_ACTIONS.len() * 2 * 4 * 4 * 3 * 2 * 2 * 2);
+        assert_eq!(checked, ALL_ACTIONS.len() * 2 * 8 * 4 * 3 * 2 * 2 * 2);
     }
 
     /// Strict validation of `text` against the schema: the error messages, empty if valid.

@@ -252,6 +252,27 @@ impl ProvisioningState {
     }
 }
 
+/// `after` holding `new` as its owner's invitation in place of the one `before` held, and
+/// the invitation items that change writes (the new one put, the old one deleted).
+pub fn replace_invitation(
+    before: &Tenant,
+    after: &mut Tenant,
+    new: &super::invitation::Invitation,
+) -> super::invitation::InvitationChange {
+    after.provisioning_state.invitation = Some(InvitationRef {
+        token_hash: new.token_hash.clone(),
+        expires_at: new.expires_at.clone(),
+    });
+    super::invitation::InvitationChange::Issue {
+        new: new.clone(),
+        revoke: before
+            .provisioning_state
+            .invitation
+            .as_ref()
+            .map(|i| i.token_hash.clone()),
+    }
+}
+
 /// A built-in step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -956,10 +977,10 @@ mod tests {
 
     #[test]
     fn built_in_steps_apply_only_to_tenants_with_their_field() {
-        let bare = tenant(json!({"name": "A", "slug": "a"}));
+        let bare = tenant(json!({"name": "A", "slug": "acme"}));
         assert!(blueprint().resources_for(&bare, "t").is_empty());
         let full = tenant(
-            json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
+            json!({"name": "A", "slug": "acme", "ownerEmail": "o@a.example",
             "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}),
         );
         let ids: Vec<String> = blueprint()
@@ -968,7 +989,7 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(ids, ["owner-invitation", "aws-integration"]);
-        let enterprise = tenant(json!({"name": "A", "slug": "a", "plan": "enterprise"}));
+        let enterprise = tenant(json!({"name": "A", "slug": "acme", "plan": "enterprise"}));
         let ids: Vec<String> = blueprint()
             .resources_for(&enterprise, "t")
             .into_iter()
@@ -979,7 +1000,7 @@ mod tests {
 
     #[test]
     fn a_tenant_without_resources_is_ready_as_soon_as_it_starts() {
-        let t = tenant(json!({"name": "A", "slug": "a"}));
+        let t = tenant(json!({"name": "A", "slug": "acme"}));
         let started = start(&t, &blueprint(), "t1").unwrap();
         assert_eq!(started.provisioning.status, ProvisioningStatus::Ready);
         assert_eq!(started.provisioning.completed_at.as_deref(), Some("t1"));
@@ -993,7 +1014,7 @@ mod tests {
     #[test]
     fn one_failed_step_fails_provisioning_and_a_retry_runs_it_again() {
         let t = tenant(
-            json!({"name": "A", "slug": "a", "ownerEmail": "o@a.example",
+            json!({"name": "A", "slug": "acme", "ownerEmail": "o@a.example",
             "awsRoleArn": "arn:aws:iam::123456789012:role/Integration"}),
         );
         let t = start(&t, &blueprint(), "t1").unwrap();
@@ -1047,7 +1068,7 @@ mod tests {
 
     #[test]
     fn an_external_resource_keeps_provisioning_in_progress_until_reported_ready() {
-        let t = tenant(json!({"name": "A", "slug": "a", "plan": "enterprise"}));
+        let t = tenant(json!({"name": "A", "slug": "acme", "plan": "enterprise"}));
         let t = start(&t, &blueprint(), "t1").unwrap();
         assert_eq!(t.provisioning.status, ProvisioningStatus::InProgress);
         let mut ready = ResourceReport {
@@ -1082,7 +1103,7 @@ mod tests {
 
     #[test]
     fn deleting_announces_every_resource_and_ends_deprovisioned() {
-        let t = tenant(json!({"name": "A", "slug": "a", "plan": "enterprise",
+        let t = tenant(json!({"name": "A", "slug": "acme", "plan": "enterprise",
             "ownerEmail": "o@a.example"}));
         let t = start(&t, &blueprint(), "t1").unwrap();
         let t = record_step(&t, OWNER_INVITATION, None, false, done(), "t2").unwrap();

@@ -9,7 +9,7 @@ use super::provisioning::{commit, issue, sent_metadata};
 use crate::auth::access::{Session, TenantAccess};
 use crate::domain::event::AdminChange;
 use crate::domain::invitation::{self, InvitationChange};
-use crate::domain::provisioning::{self as rules, InvitationRef, StepError, OWNER_INVITATION};
+use crate::domain::provisioning::{self as rules, StepError, OWNER_INVITATION};
 use crate::domain::{clock, AdminGrant, ChangeEvent, EventType, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
@@ -65,18 +65,7 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
         let now = clock::now_rfc3339();
         let (token, issued) = issue(&tenant, &email, settings.ttl_hours, &now)?;
         let mut next = tenant.clone();
-        next.provisioning_state.invitation = Some(InvitationRef {
-            token_hash: issued.token_hash.clone(),
-            expires_at: issued.expires_at.clone(),
-        });
-        let change = InvitationChange::Issue {
-            new: issued.clone(),
-            revoke: tenant
-                .provisioning_state
-                .invitation
-                .as_ref()
-                .map(|i| i.token_hash.clone()),
-        };
+        let change = rules::replace_invitation(&tenant, &mut next, &issued);
         // The new token is stored (and the old one revoked) before the mail leaves, so the
         // link in the mail always works.
         let Some(issued_tenant) =

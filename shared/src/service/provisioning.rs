@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 use crate::auth::access::TenantAccess;
 use crate::domain::invitation::{self, Invitation, InvitationChange, Token};
 use crate::domain::provisioning::{
-    self as rules, InvitationRef, NextStep, Provisioning, Resource, ResourceError, ResourceReport,
-    Step, StepError, StepResult, STEP_LEASE_SECONDS,
+    self as rules, NextStep, Provisioning, Resource, ResourceError, ResourceReport, Step,
+    StepError, StepResult, STEP_LEASE_SECONDS,
 };
 use crate::domain::tenant::IfMatch;
 use crate::domain::{clock, ChangeEvent, EventType, Origin, Tenant, TenantId};
@@ -66,6 +66,18 @@ pub(crate) async fn commit(
     Ok(written.then_some(after))
 }
 
+/// [`commit`] of a change that touches no invitation and adds no event of its own.
+async fn commit_plain(
+    app: &App,
+    before: &Tenant,
+    create_hash: &str,
+    after: Tenant,
+    origin: &Origin,
+) -> Result<Option<Tenant>, ApiError> {
+    let none = InvitationChange::None;
+    commit(app, before, create_hash, after, &none, origin, Vec::new()).await
+}
+
 /// Moves tenant `id` as far as the worker can: starts (or starts removing) its resources
 /// and runs its built-in steps. On the `last` delivery of a message, a step that fails
 /// transiently fails its resource instead of asking for another delivery.
@@ -98,16 +110,7 @@ pub async fn advance(
             }
         };
         if let Some(next) = next {
-            commit(
-                app,
-                &tenant,
-                &hash,
-                next,
-                &InvitationChange::None,
-                &origin,
-                Vec::new(),
-            )
-            .await?;
+            commit_plain(app, &tenant, &hash, next, &origin).await?;
         }
     }
     Err(kept_changing(id))
@@ -208,18 +211,7 @@ impl Run<'_> {
             return Ok(());
         };
         let (token, issued) = issue(&tenant, &email, settings.ttl_hours, &now)?;
-        let change = InvitationChange::Issue {
-            new: issued.clone(),
-            revoke: tenant
-                .provisioning_state
-                .invitation
-                .as_ref()
-                .map(|i| i.token_hash.clone()),
-        };
-        taken.provisioning_state.invitation = Some(InvitationRef {
-            token_hash: issued.token_hash.clone(),
-            expires_at: issued.expires_at.clone(),
-        });
+        let change = rules::replace_invitation(&tenant, &mut taken, &issued);
         let Some(taken) = commit(
             self.app,
             &tenant,
@@ -502,17 +494,7 @@ pub async fn retry(app: &App, access: &TenantAccess) -> Result<Provisioning, Api
     let (mut tenant, mut hash) = (access.tenant.clone(), access.create_hash.clone());
     for _ in 0..MAX_ATTEMPTS {
         let next = rules::retry(&tenant, &clock::now_rfc3339())?;
-        if let Some(written) = commit(
-            app,
-            &tenant,
-            &hash,
-            next,
-            &InvitationChange::None,
-            &origin,
-            Vec::new(),
-        )
-        .await?
-        {
+        if let Some(written) = commit_plain(app, &tenant, &hash, next, &origin).await? {
             return Ok(written.provisioning);
         }
         (tenant, hash) = app
