@@ -613,7 +613,14 @@ pub const MAX_LIMIT_VALUE: u64 = 1_000_000_000;
 
 /// Parses a positive integer limit (1..=1,000,000,000) from JSON.
 pub fn positive_limit(value: &Value) -> Result<u32, String> {
-    match value.as_u64() {
+    // JSON Schema's `integer` includes `50.0`: a whole number however it is written.
+    let whole = value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (1.0..=MAX_LIMIT_VALUE as f64).contains(f))
+            .map(|f| f as u64)
+    });
+    match whole {
         Some(n) if (1..=MAX_LIMIT_VALUE).contains(&n) => Ok(n as u32),
         _ => Err(format!(
             "must be a whole number from 1 to {MAX_LIMIT_VALUE}"
@@ -820,10 +827,14 @@ mod tests {
     #[test]
     fn limits_must_be_positive_whole_numbers() {
         assert_eq!(positive_limit(&json!(5)), Ok(5));
+        // JSON Schema counts 649600.0 as an integer (schemathesis sends such values).
+        assert_eq!(positive_limit(&json!(649600.0)), Ok(649_600));
         for bad in [
             json!(0),
+            json!(0.0),
             json!(-1),
             json!(1.5),
+            json!(2e9),
             json!("5"),
             json!(null),
             json!(2_000_000_000u64),
