@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::provisioning::{commit, issue, sent_metadata};
+use super::provisioning::{commit, current, issue, sent_metadata};
 use crate::auth::access::{Session, TenantAccess};
 use crate::domain::event::AdminChange;
 use crate::domain::invitation::{self, InvitationChange};
@@ -71,7 +71,7 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
         let Some(issued_tenant) =
             commit(app, &tenant, &hash, next, &change, &origin, Vec::new()).await?
         else {
-            (tenant, hash) = reread(app, &tenant).await?;
+            (tenant, hash) = current(app, &tenant.id).await?;
             continue;
         };
         let (subject, text) = invitation::email(
@@ -119,7 +119,7 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
             {
                 break;
             }
-            (before, before_hash) = reread(app, &before).await?;
+            (before, before_hash) = current(app, &before.id).await?;
         }
         return Ok(InvitationSent {
             email: email.to_string(),
@@ -127,13 +127,6 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
         });
     }
     Err(kept_changing(&access.tenant.id))
-}
-
-async fn reread(app: &App, tenant: &Tenant) -> Result<(Tenant, String), ApiError> {
-    app.store
-        .get_with_hash(&tenant.id)
-        .await?
-        .ok_or_else(|| ApiError::tenant_not_found(&tenant.id))
 }
 
 /// Spends invitation `token`: the caller (a user) becomes an admin and the owner of its

@@ -422,6 +422,14 @@ pub(crate) fn sent_metadata(invitation: &Invitation, message_id: &str) -> Map<St
     ])
 }
 
+/// Tenant `id` as it is now, with its create digest (it changed under a write).
+pub(crate) async fn current(app: &App, id: &TenantId) -> Result<(Tenant, String), ApiError> {
+    app.store
+        .get_with_hash(id)
+        .await?
+        .ok_or_else(|| ApiError::tenant_not_found(id))
+}
+
 /// The tenant's resources (read with its authorization: no further read).
 pub fn resources(access: &TenantAccess) -> Vec<Resource> {
     access.tenant.provisioning_state.resources.clone()
@@ -478,11 +486,7 @@ pub async fn report(
         {
             return Ok(Reported { resource, created });
         }
-        (tenant, hash) = app
-            .store
-            .get_with_hash(&tenant.id)
-            .await?
-            .ok_or_else(|| ApiError::tenant_not_found(&access.tenant.id))?;
+        (tenant, hash) = current(app, &tenant.id).await?;
     }
     Err(kept_changing(&access.tenant.id))
 }
@@ -497,11 +501,7 @@ pub async fn retry(app: &App, access: &TenantAccess) -> Result<Provisioning, Api
         if let Some(written) = commit_plain(app, &tenant, &hash, next, &origin).await? {
             return Ok(written.provisioning);
         }
-        (tenant, hash) = app
-            .store
-            .get_with_hash(&tenant.id)
-            .await?
-            .ok_or_else(|| ApiError::tenant_not_found(&access.tenant.id))?;
+        (tenant, hash) = current(app, &tenant.id).await?;
     }
     Err(kept_changing(&access.tenant.id))
 }
