@@ -14,7 +14,8 @@
 //! - warm invocations: the same for the invocations after the first;
 //! - peak RSS (`VmHWM`) of the process;
 //! - stripped binary size and zip size;
-//! - init instructions under `valgrind --tool=callgrind` (deterministic: a regression gate).
+//! - instructions under `valgrind --tool=callgrind`, of init and of cold (init and the
+//!   first invocation, the deterministic counterpart of `vs hello`; not in `--check`).
 //!
 //! Every invocation's response status and the DynamoDB requests it made are checked (e.g.
 //! create-tenant sends exactly one TransactWriteItems), so the figures are of the real
@@ -22,7 +23,8 @@
 //!
 //! Usage: `lambda-bench [--runs N] [--warm N] [--only a,b] [--bin-dir DIR] [--out DIR]
 //! [--no-callgrind] [--keep-callgrind DIR] [--check]`. `--keep-callgrind` keeps each
-//! function's callgrind profile of its init as `DIR/callgrind.<function>.out`, for
+//! function's callgrind profiles as `DIR/callgrind.<function>.out` (init) and
+//! `DIR/callgrind.<function>.cold.out` (init and the first invocation), for
 //! `callgrind_annotate --inclusive=yes` (build with `CARGO_PROFILE_RELEASE_STRIP=false` to
 //! see function names). `--check` is the quick correctness run CI uses (3 starts);
 //! it never judges timings. The reference must be built too, with the same profile:
@@ -137,21 +139,17 @@ fn main() {
     // Every start of the reference, over all functions.
     let mut floor = Measurements::default();
     let hello_instructions = if callgrind {
-        match init_instructions(
+        count_instructions(
             &hello_binary,
             &hello,
+            &hello_event,
+            &options,
             &runtime,
             &dynamodb,
-            options.keep_callgrind.as_deref(),
-        ) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                floor.failures.push(format!("callgrind: {e}"));
-                None
-            }
-        }
+            &mut floor.failures,
+        )
     } else {
-        None
+        Instructions::default()
     };
     let hello_harness = Harness {
         scenario: &hello,
@@ -192,21 +190,17 @@ fn main() {
             eprint!(".");
         }
         let instructions = if callgrind {
-            match init_instructions(
+            count_instructions(
                 &binary,
                 scenario,
+                &event,
+                &options,
                 &runtime,
                 &dynamodb,
-                options.keep_callgrind.as_deref(),
-            ) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    m.failures.push(format!("callgrind: {e}"));
-                    None
-                }
-            }
+                &mut m.failures,
+            )
         } else {
-            None
+            Instructions::default()
         };
         eprintln!(
             " {}",
@@ -221,7 +215,7 @@ fn main() {
         }
         failed |= !m.failures.is_empty();
         let floor_p50 = percentile(&paired.cold_us, 50.0);
-        rows.push(row(scenario, &binary, &m, instructions, floor_p50));
+        rows.push(row(scenario, &binary, &m, &instructions, floor_p50));
         floor.absorb(paired);
     }
     if !selected.is_empty() {
@@ -232,7 +226,7 @@ fn main() {
         let p50 = percentile(&floor.cold_us, 50.0);
         rows.insert(
             0,
-            row(&hello, &hello_binary, &floor, hello_instructions, p50),
+            row(&hello, &hello_binary, &floor, &hello_instructions, p50),
         );
     }
 
@@ -413,22 +407,70 @@ impl Harness<'_> {
     }
 }
 
-/// Instructions from exec to the first `GET /next`, counted by callgrind. The stand-in
-/// answers that request with an error, so the runtime exits and callgrind writes its count.
-fn init_instructions(
+/// Callgrind's instruction counts of one function.
+#[derive(Default)]
+struct Instructions {
+    /// Exec to the first `GET /next`.
+    init: Option<u64>,
+    /// Init and the first invocation (not counted by `--check`).
+    cold: Option<u64>,
+}
+
+/// Counts `binary`'s init instructions and, unless this is a `--check` run, its cold ones;
+/// a failure is recorded in `failures`.
+fn count_instructions(
     binary: &Path,
     scenario: &Scenario,
+    event: &str,
+    options: &Options,
+    runtime: &RuntimeApi,
+    dynamodb: &dynamodb::StandIn,
+    failures: &mut Vec<String>,
+) -> Instructions {
+    let keep = options.keep_callgrind.as_deref();
+    let mut count = |event: Option<&str>| match callgrind_instructions(
+        binary, scenario, event, runtime, dynamodb, keep,
+    ) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            failures.push(format!("callgrind: {e}"));
+            None
+        }
+    };
+    let init = count(None);
+    let cold = if options.check {
+        None
+    } else {
+        count(Some(event))
+    };
+    Instructions { init, cold }
+}
+
+/// Instructions counted by callgrind from exec to the first `GET /next` (`event` `None`:
+/// init) or to the second (init and the first invocation of `event`). The stand-in
+/// answers the `/next` after those with an error, so the runtime exits and callgrind
+/// writes its count.
+fn callgrind_instructions(
+    binary: &Path,
+    scenario: &Scenario,
+    event: Option<&str>,
     runtime: &RuntimeApi,
     dynamodb: &dynamodb::StandIn,
     keep_in: Option<&Path>,
 ) -> Result<u64, String> {
+    let stage = if event.is_some() { "cold" } else { "init" };
     let out = match keep_in {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            dir.join(format!("callgrind.{}.out", scenario.function))
+            let name = if event.is_some() {
+                format!("callgrind.{}.cold.out", scenario.function)
+            } else {
+                format!("callgrind.{}.out", scenario.function)
+            };
+            dir.join(name)
         }
         None => std::env::temp_dir().join(format!(
-            "callgrind-{}-{}.out",
+            "callgrind-{}-{stage}-{}.out",
             scenario.function,
             std::process::id()
         )),
@@ -440,11 +482,22 @@ fn init_instructions(
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(binary);
+    dynamodb.configure(scenario);
     runtime.drain();
-    runtime.fail_next(true);
-    let status = command.status().map_err(|e| format!("valgrind: {e}"));
-    runtime.fail_next(false);
-    status?;
+    runtime.fail_after(Some(u64::from(event.is_some())));
+    let outcome = command
+        .spawn()
+        .map_err(|e| format!("valgrind: {e}"))
+        .and_then(|mut child| {
+            let invoked = event.map_or(Ok(()), |event| invoke_once(runtime, event));
+            if invoked.is_err() {
+                let _ = child.kill();
+            }
+            let status = child.wait().map_err(|e| format!("valgrind: {e}"));
+            invoked.and(status.map(drop))
+        });
+    runtime.fail_after(None);
+    outcome?;
     let text = std::fs::read_to_string(&out).map_err(|e| format!("read {}: {e}", out.display()))?;
     if keep_in.is_none() {
         let _ = std::fs::remove_file(&out);
@@ -457,6 +510,21 @@ fn init_instructions(
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| "no instruction total in callgrind output".to_owned())
+}
+
+/// Hands `event` to a function running under valgrind and waits for its response.
+fn invoke_once(runtime: &RuntimeApi, event: &str) -> Result<(), String> {
+    // Valgrind runs the function some fifty times slower.
+    let timeout = Duration::from_secs(120);
+    match runtime.next_event(timeout)? {
+        RuntimeEvent::Next(_) => {}
+        other => return Err(format!("expected GET /next, got {other:?}")),
+    }
+    runtime.hand_out("bench-callgrind", event);
+    match runtime.next_event(timeout)? {
+        RuntimeEvent::Response { .. } => Ok(()),
+        other => Err(format!("expected a response, got {other:?}")),
+    }
 }
 
 fn valgrind_available() -> bool {
@@ -525,7 +593,7 @@ fn row(
     scenario: &Scenario,
     binary: &Path,
     m: &Measurements,
-    instructions: Option<u64>,
+    instructions: &Instructions,
     floor_p50: Option<u64>,
 ) -> Value {
     let ms = |v: Option<u64>| v.map(|us| (us as f64 / 1000.0 * 100.0).round() / 100.0);
@@ -551,7 +619,8 @@ fn row(
         "warmInvocationMs": {"p50": ms(percentile(&m.warm_us, 50.0)), "p90": ms(percentile(&m.warm_us, 90.0))},
         "warmCpuMs": {"p50": ms(percentile(&m.warm_cpu_us, 50.0)), "p90": ms(percentile(&m.warm_cpu_us, 90.0))},
         "peakRssMiB": m.peak_rss_kib.iter().max().map(|k| (*k as f64 / 1024.0 * 10.0).round() / 10.0),
-        "initInstructions": instructions,
+        "initInstructions": instructions.init,
+        "coldInstructions": instructions.cold,
         "bootstrapBytes": std::fs::metadata(binary).ok().map(|md| md.len()),
         "zipBytes": zip_size(binary),
         "dynamodbRequestsPerInvocation": scenario.expected_requests,
@@ -561,7 +630,7 @@ fn row(
 
 fn markdown_table(rows: &[Value]) -> String {
     let mut out = String::from(
-        "| function | cold p50 (ms) | vs hello | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | warm CPU p50 (ms) | peak RSS (MiB) | init instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| function | cold p50 (ms) | vs hello | init p50 (ms) | init p90 | first invocation p50 (ms) | warm p50 (ms) | warm CPU p50 (ms) | peak RSS (MiB) | init instructions | cold instructions | bootstrap (MB) | zip (MB) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let num = |v: &Value| match v {
         Value::Null => "-".to_owned(),
@@ -572,11 +641,12 @@ fn markdown_table(rows: &[Value]) -> String {
             v.as_u64()
                 .map_or("-".to_owned(), |b| format!("{:.2}", b as f64 / 1e6))
         };
-        let instr = r["initInstructions"]
-            .as_u64()
-            .map_or("-".to_owned(), |n| format!("{:.2} M", n as f64 / 1e6));
+        let instr = |v: &Value| {
+            v.as_u64()
+                .map_or("-".to_owned(), |n| format!("{:.2} M", n as f64 / 1e6))
+        };
         out.push_str(&format!(
-            "| {}{}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r["function"].as_str().unwrap_or(""),
             if r["reference"].as_bool() == Some(true) {
                 " (floor)"
@@ -598,7 +668,8 @@ fn markdown_table(rows: &[Value]) -> String {
             num(&r["warmInvocationMs"]["p50"]),
             num(&r["warmCpuMs"]["p50"]),
             num(&r["peakRssMiB"]),
-            instr,
+            instr(&r["initInstructions"]),
+            instr(&r["coldInstructions"]),
             mb(&r["bootstrapBytes"]),
             mb(&r["zipBytes"]),
         ));

@@ -10,7 +10,7 @@
 
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -42,7 +42,9 @@ pub struct RuntimeApi {
     events: Mutex<Receiver<(u64, RuntimeEvent)>>,
     /// Where the connection waiting on `/next` takes its event from.
     pending: PendingEvent,
-    fail_next: Arc<AtomicBool>,
+    /// How many more `/next` requests get an event before the rest get HTTP 500 (and the
+    /// runtime exits); negative: all of them.
+    allowance: Arc<AtomicI64>,
     /// The current generation of connections (see the module documentation).
     generation: Arc<AtomicU64>,
 }
@@ -54,11 +56,11 @@ impl RuntimeApi {
         let address = listener.local_addr().expect("local address").to_string();
         let (events_tx, events_rx) = mpsc::channel();
         let pending: PendingEvent = Arc::new(Mutex::new(None));
-        let fail_next = Arc::new(AtomicBool::new(false));
+        let allowance = Arc::new(AtomicI64::new(-1));
         let generation = Arc::new(AtomicU64::new(0));
         let (p, f, g) = (
             Arc::clone(&pending),
-            Arc::clone(&fail_next),
+            Arc::clone(&allowance),
             Arc::clone(&generation),
         );
         std::thread::spawn(move || {
@@ -68,7 +70,7 @@ impl RuntimeApi {
                     current: Arc::clone(&g),
                     events: events_tx.clone(),
                     pending: Arc::clone(&p),
-                    fail_next: Arc::clone(&f),
+                    allowance: Arc::clone(&f),
                 };
                 std::thread::spawn(move || serve(stream, connection));
             }
@@ -77,7 +79,7 @@ impl RuntimeApi {
             address,
             events: Mutex::new(events_rx),
             pending,
-            fail_next,
+            allowance,
             generation,
         }
     }
@@ -87,9 +89,11 @@ impl RuntimeApi {
         &self.address
     }
 
-    /// Answers the next `/next` with HTTP 500 (so the runtime exits), or stops doing so.
-    pub fn fail_next(&self, fail: bool) {
-        self.fail_next.store(fail, Ordering::SeqCst);
+    /// Hands events to the next `served` `/next` requests only, and answers the ones after
+    /// them with HTTP 500 (so the runtime exits); `None`: to all of them.
+    pub fn fail_after(&self, served: Option<u64>) {
+        let allowance = served.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.allowance.store(allowance, Ordering::SeqCst);
     }
 
     /// Forgets events left over from a previous process, and ignores from now on whatever
@@ -149,7 +153,7 @@ struct Connection {
     current: Arc<AtomicU64>,
     events: Sender<(u64, RuntimeEvent)>,
     pending: PendingEvent,
-    fail_next: Arc<AtomicBool>,
+    allowance: Arc<AtomicI64>,
 }
 
 fn serve(stream: TcpStream, connection: Connection) {
@@ -158,7 +162,7 @@ fn serve(stream: TcpStream, connection: Connection) {
         current,
         events,
         pending,
-        fail_next,
+        allowance,
     } = connection;
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
@@ -169,7 +173,13 @@ fn serve(stream: TcpStream, connection: Connection) {
         let arrived = Instant::now();
         let path = request.path.clone();
         if request.method == "GET" && path.ends_with("/runtime/invocation/next") {
-            if fail_next.load(Ordering::SeqCst) {
+            // Take one from a positive allowance; zero fails, negative is unlimited.
+            let left = allowance
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                    (n > 0).then(|| n - 1)
+                })
+                .unwrap_or_else(|n| n);
+            if left == 0 {
                 let _ = write_response(
                     &mut writer,
                     500,

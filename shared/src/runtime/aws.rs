@@ -4,15 +4,24 @@
 //! so the client reads them directly instead of running aws-config's default provider
 //! chain. Its HTTPS client uses rustls with *ring* and trusts only the root CAs behind AWS
 //! endpoints (`aws-roots.pem`): no system CA bundle is parsed at init and there is no
-//! aws-lc jitter-entropy collection on the first TLS use. The TLS connector itself is
-//! built lazily, on the first request.
+//! aws-lc jitter-entropy collection on the first TLS use. The TLS connector itself (the
+//! roots parsed, the rustls configuration built) is made once, on the first request: the
+//! SDK would otherwise also build one and throw it away while validating each client's
+//! configuration at init ([`LazyConnector`]).
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
-use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use aws_sdk_dynamodb::config::{
+    ConfigBag, RuntimeComponents, RuntimeComponentsBuilder, SharedHttpClient,
+};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpConnector,
+};
 
 /// Root certificates of Amazon Trust Services (Amazon Root CA 1-4, Starfield).
 pub const AWS_ROOT_CAS: &str = include_str!("aws-roots.pem");
@@ -61,7 +70,49 @@ fn parts(settings: &ClientSettings) -> (SharedHttpClient, SharedCredentialsProvi
     )
 }
 
-/// The HTTPS client every AWS client here uses (rustls with *ring*, the AWS roots).
+/// An HTTP client that builds its connector only when a request needs one.
+///
+/// smithy's hyper client builds a complete connector in `validate_base_client_config`,
+/// so that a misconfigured system CA store fails at client construction, and discards
+/// it; the first request then builds (and caches) the one it uses. Our roots are bundled
+/// and checked by a unit test, so that validation only costs a second PEM parse and
+/// rustls configuration at every cold start (≈ 0.2 M instructions, measured with
+/// callgrind). Everything else is the inner client's.
+#[derive(Debug)]
+struct LazyConnector(SharedHttpClient);
+
+impl HttpClient for LazyConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        _: &RuntimeComponentsBuilder,
+        _: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// The HTTPS client every AWS client here uses (rustls with *ring*, the AWS roots), which
+/// builds its TLS connector on the first request.
 pub fn http_client(settings: &ClientSettings) -> SharedHttpClient {
     let trust = TrustStore::empty()
         .with_native_roots(settings.native_roots)
@@ -70,11 +121,11 @@ pub fn http_client(settings: &ClientSettings) -> SharedHttpClient {
     let http =
         aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
     // A TLS context from a trust store and no extra server names cannot fail to build.
-    match tls.build() {
+    let http = match tls.build() {
         Ok(context) => http.tls_context(context),
         Err(_) => http,
-    }
-    .build_https()
+    };
+    SharedHttpClient::new(LazyConnector(http.build_https()))
 }
 
 /// Builds a DynamoDB client for `settings`.
