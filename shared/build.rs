@@ -8,7 +8,10 @@
 //! 2. checks that every policy has a unique `@id` (a 403 names the policies that decided);
 //! 3. writes `$OUT_DIR/tenants_policies.rs`: Rust code that builds each policy's condition
 //!    (scope, `when` and `unless` together, as Cedar evaluates them) directly as
-//!    `cedar_policy_core` expressions. `src/auth/policy.rs` includes it.
+//!    `cedar_policy_core` expressions, with the actions its scope admits (`action ==` or
+//!    `action in [...]`; none listed: any), so that a request only evaluates the policies
+//!    that can apply to its action. `src/auth/policy.rs` includes it. The schema may not
+//!    declare action groups: with them `action in [G]` would also admit G's members.
 //!
 //! Loading the policies at cold start then costs a few hundred allocations: no lexer, no
 //! parser, no JSON, and none of Cedar's extension tables (which `cedar-policy` builds on
@@ -22,7 +25,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
-use cedar_policy_core::ast::{AnyId, Effect, Expr, ExprKind, Literal};
+use cedar_policy_core::ast::{ActionConstraint, AnyId, Effect, Expr, ExprKind, Literal};
 use cedar_policy_core::FromNormalizedStr;
 
 fn main() {
@@ -65,6 +68,12 @@ fn validate(text: &str, schema_text: &str) -> Result<(), String> {
         return Err(format!(
             "policies/tenants.cedarschema:\n{}",
             warnings.join("\n")
+        ));
+    }
+    if let Some(group) = schema.action_groups().next() {
+        return Err(format!(
+            "policies/tenants.cedarschema: action groups ({group}) are not supported: the \
+             compiled policies index each policy by the actions its scope names"
         ));
     }
     let result = Validator::new(schema).validate(&set, ValidationMode::Strict);
@@ -111,9 +120,15 @@ fn generate(text: &str) -> Result<String, String> {
         let mut condition = String::new();
         expr(&policy.condition(), &mut condition, &mut types)
             .map_err(|e| format!("policies/tenants.cedar, @id(\"{name}\"): {e}"))?;
+        let actions = match scope_actions(policy.action_constraint())
+            .map_err(|e| format!("policies/tenants.cedar, @id(\"{name}\"): {e}"))?
+        {
+            None => "None".to_owned(),
+            Some(names) => format!("Some(&{names:?})"),
+        };
         let _ = writeln!(
             policies,
-            "        b.policy({id:?}, {name:?}, Effect::{effect}, {condition}),"
+            "        b.policy({id:?}, {name:?}, Effect::{effect}, {actions}, {condition}),"
         );
     }
     if set.templates().next().is_some() || set.policies().count() != set.static_policies().count() {
@@ -132,6 +147,21 @@ fn generate(text: &str) -> Result<String, String> {
          }}\n",
         types.join(", ")
     ))
+}
+
+/// The action names a policy's scope admits; `None`: any action.
+fn scope_actions(scope: &ActionConstraint) -> Result<Option<Vec<String>>, String> {
+    let name = |uid: &cedar_policy_core::ast::EntityUID| {
+        let eid: &str = uid.eid().as_ref();
+        eid.to_owned()
+    };
+    match scope {
+        ActionConstraint::Any => Ok(None),
+        ActionConstraint::Eq(uid) => Ok(Some(vec![name(uid)])),
+        ActionConstraint::In(uids) => Ok(Some(uids.iter().map(|u| name(u)).collect())),
+        #[allow(unreachable_patterns)]
+        _ => Err("unsupported action scope".into()),
+    }
 }
 
 /// Appends the Rust expression that builds `e` to `out`.

@@ -10,7 +10,9 @@
 //! evaluated with Cedar's own evaluator, without extensions (the policies use none: the
 //! build refuses extension calls), and combined as Cedar's authorizer does: a satisfied
 //! `forbid` denies, else a satisfied `permit` allows, else deny; a policy that fails to
-//! evaluate is skipped. The tests check the result against `cedar-policy`'s `Authorizer`
+//! evaluate is skipped. Each policy carries the actions its scope admits, and a request
+//! evaluates only the policies that admit its action (the scope is part of the condition,
+//! so the others could only be false). The tests check the result against `cedar-policy`'s `Authorizer`
 //! on the policy text, for every action and combination of facts.
 //! Every request is evaluated with the tenant it is about as the resource.
 
@@ -153,7 +155,17 @@ struct Compiled {
     /// Its `@id`.
     name: &'static str,
     effect: Effect,
+    /// The actions its scope admits; `None`: any.
+    actions: Option<&'static [&'static str]>,
     policy: Policy,
+}
+
+impl Compiled {
+    /// Whether this policy's scope admits `action`.
+    fn admits(&self, action: Action) -> bool {
+        self.actions
+            .is_none_or(|actions| actions.contains(&action.name()))
+    }
 }
 
 /// Builds what the generated code asks for: entity types (made once each) and policies.
@@ -194,12 +206,14 @@ impl Builder {
         id: &'static str,
         name: &'static str,
         effect: Effect,
+        actions: Option<&'static [&'static str]>,
         condition: Expr,
     ) -> Compiled {
         Compiled {
             id,
             name,
             effect,
+            actions,
             policy: Policy::from_when_clause(effect, condition, PolicyID::from_string(id), None),
         }
     }
@@ -232,7 +246,7 @@ impl Policies {
     /// Parses `text` as the policy set, into the same form (tests and tools; functions use
     /// [`Policies::load`]). Every policy must carry a unique `@id`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        use cedar_policy_core::ast::AnyId;
+        use cedar_policy_core::ast::{ActionConstraint, AnyId};
         let set = cedar_policy_core::parser::parse_policyset(text).map_err(|e| format!("{e:?}"))?;
         let id_key = AnyId::from_normalized_str("id").map_err(|e| e.to_string())?;
         let types = Builder::new(&REQUEST_TYPES)?;
@@ -247,7 +261,23 @@ impl Policies {
             // Leaked: this is for tests and tools, which parse a handful of small files.
             let id: &'static str = String::leak(policy.id().to_string());
             let name: &'static str = String::leak(name.val.to_string());
-            policies.push(types.policy(id, name, policy.effect(), policy.condition()));
+            let leak = |uid: &Arc<EntityUID>| -> &'static str {
+                let eid: &str = uid.eid().as_ref();
+                String::leak(eid.to_owned())
+            };
+            let actions: Option<&'static [&'static str]> = match policy.action_constraint() {
+                ActionConstraint::Any => None,
+                ActionConstraint::Eq(uid) => Some(Vec::leak(vec![leak(uid)])),
+                ActionConstraint::In(uids) => Some(Vec::leak(uids.iter().map(leak).collect())),
+                #[allow(unreachable_patterns)]
+                _ => {
+                    return Err(format!(
+                        "policy {} has an unsupported action scope",
+                        policy.id()
+                    ))
+                }
+            };
+            policies.push(types.policy(id, name, policy.effect(), actions, policy.condition()));
         }
         Ok(Self { policies, types })
     }
@@ -344,7 +374,7 @@ impl Policies {
         // satisfied permit allows (and names the permits), else deny with no reason.
         let mut permits = Vec::new();
         let mut forbids = Vec::new();
-        for compiled in &self.policies {
+        for compiled in self.policies.iter().filter(|p| p.admits(action)) {
             match evaluator.evaluate(&compiled.policy) {
                 Ok(true) => match compiled.effect {
                     Effect::Permit => permits.push(compiled.name.to_owned()),
@@ -443,8 +473,41 @@ mod tests {
         let parsed = Policies::parse(POLICY_TEXT).unwrap();
         assert_eq!(compiled.policies.len(), parsed.policies.len());
         for (c, p) in compiled.policies.iter().zip(&parsed.policies) {
-            assert_eq!((c.id, c.name, c.effect), (p.id, p.name, p.effect));
+            assert_eq!(
+                (c.id, c.name, c.effect, c.actions),
+                (p.id, p.name, p.effect, p.actions)
+            );
             assert_eq!(c.policy.condition(), p.policy.condition(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn a_request_evaluates_only_the_policies_whose_scope_admits_its_action() {
+        let policies = Policies::load().unwrap();
+        let admitted = |action| {
+            policies
+                .policies
+                .iter()
+                .filter(|p| p.admits(action))
+                .count()
+        };
+        let unscoped = policies
+            .policies
+            .iter()
+            .filter(|p| p.actions.is_none())
+            .count();
+        assert!(admitted(Action::CreateTenant) < policies.policies.len());
+        for action in ALL_ACTIONS {
+            assert!(admitted(action) >= unscoped, "{}", action.name());
+        }
+        for policy in &policies.policies {
+            for name in policy.actions.unwrap_or(&[]) {
+                assert!(
+                    ALL_ACTIONS.iter().any(|a| a.name() == *name),
+                    "{}: {name}",
+                    policy.name
+                );
+            }
         }
     }
 
