@@ -12,8 +12,9 @@
 //! `forbid` denies, else a satisfied `permit` allows, else deny; a policy that fails to
 //! evaluate is skipped. Each policy carries the actions its scope admits, and a request
 //! evaluates only the policies that admit its action (the scope is part of the condition,
-//! so the others could only be false). The tests check the result against `cedar-policy`'s `Authorizer`
-//! on the policy text, for every action and combination of facts.
+//! so the others could only be false). The tests check the result against
+//! `cedar-policy`'s `Authorizer` on the policy text, for every action and combination of
+//! facts.
 //! Every request is evaluated with the tenant it is about as the resource.
 
 use std::collections::{BTreeMap, HashSet};
