@@ -348,7 +348,56 @@ fn with_credential(
     }
 }
 
-#[tokio::test]
+/// Every case of one endpoint, on a table of its own (which keeps the local engine's
+/// tables small and fast): how many cases ran, and the wrong ones.
+async fn endpoint_cases(function: &'static str, allowed: u16) -> (usize, Vec<String>) {
+    let app = spawn_app().await;
+    let mut mismatches = Vec::new();
+    let mut cases = 0;
+    let targets: &[Target] = if is_tenant_endpoint(function) {
+        &[Target::Own, Target::Other]
+    } else {
+        &[Target::Platform]
+    };
+    for &target in targets {
+        for caller in CALLERS {
+            cases += 1;
+            let world = world(&app, caller, function).await;
+            let tenant = match target {
+                Target::Other => &world.other,
+                _ => &world.own,
+            };
+            let req = with_credential(&app, request(function, tenant, &world), caller, &world);
+            let response = app.send(req).await;
+            let want = expected(function, caller, target, allowed);
+            if response.status != want {
+                mismatches.push(format!(
+                    "{function} as {caller:?} on {target:?}: want {want}, got {} {}",
+                    response.status, response.body
+                ));
+            }
+            if response.status == 403 {
+                let notices = response.body["notices"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if notices.is_empty() {
+                    mismatches.push(format!("{function} as {caller:?}: 403 without notices"));
+                }
+            }
+            if response.status == 401 && response.header("www-authenticate").is_none() {
+                mismatches.push(format!("{function} as {caller:?}: 401 without challenge"));
+            }
+        }
+    }
+    (cases, mismatches)
+}
+
+/// How many endpoints the matrix checks at once: their tables land on the test moto
+/// servers in turn, so a few at a time keep every server busy.
+const ENDPOINTS_AT_ONCE: usize = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand() {
     assert_eq!(
         ENDPOINTS.len(),
@@ -357,47 +406,23 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
     );
     let mut mismatches = Vec::new();
     let mut cases = 0;
+    let mut running = tokio::task::JoinSet::new();
+    let mut settle = |result: Result<(usize, Vec<String>), tokio::task::JoinError>| {
+        let (ran, wrong) = result.expect("an endpoint's cases ran to the end");
+        cases += ran;
+        mismatches.extend(wrong);
+    };
     for (function, allowed) in ENDPOINTS {
-        // A table per endpoint keeps the local engine's tables small and fast.
-        let app = spawn_app().await;
-        let targets: &[Target] = if is_tenant_endpoint(function) {
-            &[Target::Own, Target::Other]
-        } else {
-            &[Target::Platform]
-        };
-        for &target in targets {
-            for caller in CALLERS {
-                cases += 1;
-                let world = world(&app, caller, function).await;
-                let tenant = match target {
-                    Target::Other => &world.other,
-                    _ => &world.own,
-                };
-                let req = with_credential(&app, request(function, tenant, &world), caller, &world);
-                let response = app.send(req).await;
-                let want = expected(function, caller, target, allowed);
-                if response.status != want {
-                    mismatches.push(format!(
-                        "{function} as {caller:?} on {target:?}: want {want}, got {} {}",
-                        response.status, response.body
-                    ));
-                }
-                if response.status == 403 {
-                    let notices = response.body["notices"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                    if notices.is_empty() {
-                        mismatches.push(format!("{function} as {caller:?}: 403 without notices"));
-                    }
-                }
-                if response.status == 401 && response.header("www-authenticate").is_none() {
-                    mismatches.push(format!("{function} as {caller:?}: 401 without challenge"));
-                }
-            }
+        if running.len() == ENDPOINTS_AT_ONCE {
+            settle(running.join_next().await.expect("a running endpoint"));
         }
+        running.spawn(endpoint_cases(function, allowed));
+    }
+    while let Some(result) = running.join_next().await {
+        settle(result);
     }
     assert!(cases >= 320, "only {cases} cases ran");
+    mismatches.sort();
     assert!(
         mismatches.is_empty(),
         "{} of {cases} cases wrong:\n{}",

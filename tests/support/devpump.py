@@ -83,10 +83,10 @@ def invoke(url, records):
 
 def sent_invitations(endpoint):
     """(recipient, link, token) of every email moto's SES accepted that holds a link."""
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:
-        data = json.loads(response.read())
+    with urllib.request.urlopen(f"{endpoint}/_local/ses/sent", timeout=10) as response:
+        messages = json.loads(response.read())
     found = []
-    for message in data.get("ses", {}).get("Message", []):
+    for message in messages:
         for word in str(message.get("body", "")).split():
             if "token=" in word:
                 token = word.split("token=", 1)[1]

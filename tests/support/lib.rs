@@ -1,12 +1,14 @@
 //! Test helpers: a real local DynamoDB engine and an app to send requests to.
 //!
-//! [`spawn_app`] starts moto's DynamoDB server (single-threaded, see
+//! [`spawn_app`] starts a pool of moto servers (each single-threaded, see
 //! `tests/support/localdb.py`) once per test binary, creates a fresh table for the calling
-//! test from the same definition the code uses, and returns a [`TestApp`] that sends
-//! requests through the same route table API Gateway and `cargo lambda watch` use.
+//! test from the same definition the code uses, on the pool's servers in turn, and returns
+//! a [`TestApp`] that sends requests through the same route table API Gateway and
+//! `cargo lambda watch` use.
 //!
-//! Set `DYNAMODB_TEST_ENDPOINT` to use an already running server instead, and
-//! `LOCALDB_PYTHON` to choose the Python that runs moto (default: `.venv/bin/python`).
+//! Set `MOTO_SERVERS` to choose the pool's size (default 3), `DYNAMODB_TEST_ENDPOINT` to
+//! use one already running server instead, and `LOCALDB_PYTHON` to choose the Python that
+//! runs moto (default: `.venv/bin/python`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -58,45 +60,86 @@ pub fn python() -> PathBuf {
     }
 }
 
-/// The moto server process, kept alive for the whole test binary. It exits when this
-/// process does, because it watches its stdin, which only we hold.
-static SERVER: OnceLock<(String, Mutex<Option<Child>>)> = OnceLock::new();
+/// The moto servers of this test binary: separate processes, so no shared state and no
+/// lost writes (each is single-threaded), kept alive for the whole test binary. They exit
+/// when this process does, because each watches its stdin, which only we hold.
+///
+/// Each [`spawn_app`] puts its table on the next server in turn, so tests running side by
+/// side spread their DynamoDB work over every server. SES, STS, EventBridge and SQS are
+/// always the first server's ([`dynamodb_endpoint`]): the helpers that read what they
+/// received (sent mail, the local IAM) need one place to look.
+static SERVERS: OnceLock<Vec<(String, Mutex<Option<Child>>)>> = OnceLock::new();
 
-/// The endpoint of the local DynamoDB engine, starting it on first use.
-pub fn dynamodb_endpoint() -> &'static str {
-    let (endpoint, _) = SERVER.get_or_init(|| {
+/// How many moto servers a test binary starts: `MOTO_SERVERS`, else 3 (measured on two
+/// cores: moto's request handling is the integration tests' long pole, and a third
+/// process keeps both cores busy while the tests themselves wait on replies).
+fn pool_size() -> usize {
+    std::env::var("MOTO_SERVERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(3)
+}
+
+fn servers() -> &'static [(String, Mutex<Option<Child>>)] {
+    SERVERS.get_or_init(|| {
         if let Ok(endpoint) = std::env::var("DYNAMODB_TEST_ENDPOINT") {
-            return (endpoint, Mutex::new(None));
+            return vec![(endpoint, Mutex::new(None))];
         }
         let script = workspace_root().join("tests/support/localdb.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--exit-on-stdin-eof",
-                "--mail-sender",
-                TEST_SENDER,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto (run `make setup` to create .venv)");
-        let stdout = child.stdout.take().expect("moto stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read moto's READY line");
-        let endpoint = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("moto did not start: {line:?}"))
-            .to_owned();
-        (endpoint, Mutex::new(Some(child)))
-    });
-    endpoint
+        // Start them all, then wait for each: their start-ups overlap.
+        let mut children: Vec<Child> = (0..pool_size())
+            .map(|_| {
+                Command::new(python())
+                    .arg(&script)
+                    .args([
+                        "serve",
+                        "--port",
+                        "0",
+                        "--exit-on-stdin-eof",
+                        "--mail-sender",
+                        TEST_SENDER,
+                    ])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("start moto (run `make setup` to create .venv)")
+            })
+            .collect();
+        children
+            .iter_mut()
+            .map(|child| {
+                let stdout = child.stdout.take().expect("moto stdout");
+                let mut line = String::new();
+                BufReader::new(stdout)
+                    .read_line(&mut line)
+                    .expect("read moto's READY line");
+                line.trim()
+                    .strip_prefix("READY ")
+                    .unwrap_or_else(|| panic!("moto did not start: {line:?}"))
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .zip(children)
+            .map(|(endpoint, child)| (endpoint, Mutex::new(Some(child))))
+            .collect()
+    })
+}
+
+/// The endpoint of the first local moto server (starting the pool on first use): where
+/// SES, STS, EventBridge and SQS are, and the DynamoDB of [`dynamodb_client`].
+pub fn dynamodb_endpoint() -> &'static str {
+    &servers()[0].0
+}
+
+/// The endpoint of the server the next table goes to (round robin over the pool).
+fn next_table_endpoint() -> &'static str {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let servers = servers();
+    let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    &servers[i % servers.len()].0
 }
 
 /// The loopback DNS server of this test binary (`tests/support/localdns.py`): its address
@@ -153,11 +196,16 @@ pub fn publish_txt(name: &str, value: &str) {
     writeln!(file, "{value}").expect("write a DNS record");
 }
 
-/// A DynamoDB client for the local engine, built as the functions build theirs.
+/// A DynamoDB client for the first local server, built as the functions build theirs.
 pub fn dynamodb_client() -> Client {
+    dynamodb_client_at(dynamodb_endpoint())
+}
+
+/// A DynamoDB client for the local server at `endpoint`.
+fn dynamodb_client_at(endpoint: &str) -> Client {
     tenant_shared::runtime::aws::dynamodb_client(&tenant_shared::runtime::aws::ClientSettings {
         region: "us-east-1".to_owned(),
-        endpoint: Some(dynamodb_endpoint().to_owned()),
+        endpoint: Some(endpoint.to_owned()),
         credentials: Some(Credentials::new("test", "test", None, None, "tests")),
         native_roots: false,
     })
@@ -177,7 +225,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns an app over a fresh table, with extra configuration variables.
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
-    let client = dynamodb_client();
+    let client = dynamodb_client_at(next_table_endpoint());
     let table = format!("tenants-{}", uuid::Uuid::now_v7());
     tenant_shared::store::table::create(&client, &table)
         .await
@@ -610,7 +658,7 @@ pub const PROVISIONING_TRIGGERS: [&str; 3] = [
 ];
 
 /// Every email the local SES accepted, oldest first: `{source, destinations, subject,
-/// body}` (moto's `/moto-api/data.json`).
+/// body}` (`GET /_local/ses/sent` of tests/support/localdb.py).
 pub fn sent_mail() -> Vec<Value> {
     use std::io::{Read, Write};
     let endpoint = dynamodb_endpoint();
@@ -618,7 +666,7 @@ pub fn sent_mail() -> Vec<Value> {
     let mut stream = std::net::TcpStream::connect(address).expect("reach moto");
     write!(
         stream,
-        "GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\n\r\n"
+        "GET /_local/ses/sent HTTP/1.0\r\nHost: {address}\r\n\r\n"
     )
     .expect("ask moto for its data");
     let mut text = String::new();
@@ -627,11 +675,8 @@ pub fn sent_mail() -> Vec<Value> {
         .split_once("\r\n\r\n")
         .map(|(_, b)| b)
         .unwrap_or_default();
-    let data: Value = serde_json::from_str(body).expect("moto's data as JSON");
-    data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let messages: Value = serde_json::from_str(body).expect("the sent mail as JSON");
+    messages.as_array().cloned().unwrap_or_default()
 }
 
 /// The invitation token in the newest email to `to`, if any.
