@@ -20,15 +20,21 @@ BENCH_ARGS ?=
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checkov-requirements.txt | cut -c1-12)
 
-# `sam build` compiles with [profile.release] of Cargo.toml (fat LTO, one codegen unit):
-# what deploys and `make bench` use. SAM_BUILD_PROFILE=quick builds the same code without
-# LTO and with 16 codegen units, several times faster; `make test` uses it (its checks
-# never judge speed or size). Run `make sam-build` again before deploying after a test.
-SAM_BUILD_PROFILE ?= release
-QUICK_PROFILE_ENV := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+# One compiled world for every cargo command: cargo lambda (and so `sam build`) always
+# names its target triple, which gives it a build directory of its own; naming the host's
+# triple for every other cargo command too makes `cargo test`, `cargo lambda watch` and a
+# debug `sam build` share one build instead of compiling every dependency twice.
+export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 
-.PHONY: invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint unit events sam-validate checkov \
-  sam-build sam-local-test sam-local bench bench-reference bench-check clean
+# `sam build` compiles with [profile.release] of Cargo.toml (fat LTO, one codegen unit):
+# what deploys and `make bench` use. SAM_BUILD_MODE=debug builds the debug binaries the
+# tests already compiled instead (`make test` does: its checks never judge speed or size).
+# Run `make sam-build` again before deploying after a test.
+SAM_BUILD_MODE ?=
+export SAM_BUILD_MODE
+
+.PHONY: invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
+  checkov-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -53,11 +59,11 @@ local: setup
 # A bearer token for the local API: `export TOKEN=$$(make -s token)`. Other callers:
 # make -s token TOKEN_ARGS="--sub alice --role tenant_admin --tenant tenant_..."
 token:
-	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- token $(TOKEN_ARGS)
+	@$(LOCAL_ENV) cargo run --quiet --bin tenantctl -- token $(TOKEN_ARGS)
 
 # An API key in the local table (make local must be running): `make -s api-key`.
 api-key:
-	@$(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- create-api-key $(KEY_ARGS)
+	@$(LOCAL_ENV) cargo run --quiet --bin tenantctl -- create-api-key $(KEY_ARGS)
 
 # The change events the local bus delivered since the last call (make local must be
 # running); WAIT=10 keeps waiting that many seconds for more, JSON=1 prints each event.
@@ -90,21 +96,29 @@ dns-record:
 
 # openapi.json is generated from the route table and the types (a test fails when stale).
 openapi:
-	cargo run --quiet -p tenant-shared --bin tenantctl -- openapi > openapi.json
+	cargo run --quiet --bin tenantctl -- openapi > openapi.json
 
 # schemathesis against the live local API (README: Tests, "The contract, from outside").
 contract: setup
 	tests/support/contract.sh
 
-test: SAM_BUILD_PROFILE = quick
-test: setup lint unit events contract sam-validate checkov sam-build bench-check sam-local-test
-	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' target/test-output.txt
+# Every check CI runs, stage by stage (tests/support/stages.sh): lint build unit events
+# contract sam-validate checkov sam-build bench-check sam-local-test, with setup, checkov's
+# virtualenv and the Docker images in the background; each stage's time is printed at the
+# end and kept in target/test-timings.txt.
+test:
+	@tests/support/stages.sh
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# Every binary and test harness, in one cargo invocation (their links run side by side).
+build:
+	cargo build --workspace --bins --tests
+
 unit: setup
+	@mkdir -p target
 	cargo test --workspace 2>&1 | tee target/test-output.txt
 
 events: setup
@@ -116,11 +130,12 @@ sam-validate: setup
 # checkov over template.yaml, and over it with its Fn::ForEach loops expanded (checkov does
 # not expand them, so it would not see the per-function log groups and alarms otherwise).
 # Skips are made in each resource's Metadata, with their reasons.
-checkov: setup $(CHECKOV_STAMP)
+checkov: setup checkov-setup
 	@mkdir -p target
 	$(VENV)/bin/python tests/support/localdb.py expand --output target/template.expanded.json
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  -f template.yaml -f target/template.expanded.json
+checkov-setup: $(CHECKOV_STAMP)
 $(CHECKOV_STAMP): tests/support/checkov-requirements.txt
 	python3 -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
@@ -130,7 +145,7 @@ $(CHECKOV_STAMP): tests/support/checkov-requirements.txt
 
 # CARGO_LAMBDA_COMPILER=cargo builds with the host toolchain (no zig needed for x86_64).
 sam-build: setup
-	$(if $(filter quick,$(SAM_BUILD_PROFILE)),$(QUICK_PROFILE_ENV)) CARGO_LAMBDA_COMPILER=cargo $(SAM) build
+	CARGO_LAMBDA_COMPILER=cargo $(SAM) build
 
 # The built API under `sam local start-api`, offline (Docker; images built from Debian
 # packages when missing): a tenant's life through SAM's gateway (README: Local gateway).
@@ -143,20 +158,21 @@ sam-local: setup
 
 # The benchmark's floor: the hello-world lambda_http reference (tests/bench/hello), a
 # release bootstrap built the same way but on its own, so that its dependency features are
-# its own and do not touch the functions'.
+# its own and do not touch the functions' (with SAM_BUILD_MODE=debug, the debug build the
+# tests share, like the functions').
 CARGO_LAMBDA := CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda
 bench-reference: setup
-	$(if $(filter quick,$(SAM_BUILD_PROFILE)),$(QUICK_PROFILE_ENV)) $(CARGO_LAMBDA) build --release --bin hello-world
+	$(CARGO_LAMBDA) build $(if $(filter debug,$(SAM_BUILD_MODE)),,--release) --bin hello-world
 
 # Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
 bench: setup bench-reference
 	$(CARGO_LAMBDA) build --release $(addprefix --bin ,$(FUNCTIONS))
-	cargo run --quiet -p integration-tests --bin lambda-bench -- $(BENCH_ARGS)
+	cargo run --quiet --bin lambda-bench -- $(BENCH_ARGS)
 
 # The benchmark's correctness checks (responses, DynamoDB request shapes) on the bootstraps
 # sam build made, and the reference; it never judges timings.
 bench-check: sam-build bench-reference
-	cargo run --quiet -p integration-tests --bin lambda-bench -- --check
+	cargo run --quiet --bin lambda-bench -- --check
 
 clean:
 	rm -rf target .aws-sam

@@ -13,7 +13,7 @@ require_free_ports
 report_dir=target/schemathesis
 mkdir -p "$report_dir"
 
-cargo build --quiet -p tenant-shared --bin tenantctl
+cargo build --quiet --bin tenantctl
 token=$(env "${local_auth[@]}" "$tenantctl" token --sub contract-admin --ttl 7200)
 
 start_local_stack

@@ -15,7 +15,7 @@ require_free_ports
 
 # tenantctl mints the bearer token and the API key used by the curl checks below; it uses
 # the same local issuer, audience and secret as `cargo lambda watch` (Cargo.toml).
-cargo build --quiet -p tenant-shared --bin tenantctl
+cargo build --quiet --bin tenantctl
 token=$(env "${local_auth[@]}" "$tenantctl" token)
 
 start_local_stack

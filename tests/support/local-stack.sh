@@ -39,7 +39,7 @@ local_auth=(
   JWT_HS256_SECRET=local-development-only-secret-0123456789
   TABLE_NAME=tenants
 )
-tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
+tenantctl="${CARGO_TARGET_DIR:-target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/tenantctl"
 
 start_local_stack() {
   .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local >"$log_dir/db.log" 2>&1 &

@@ -121,8 +121,8 @@ for _ in $(seq 1 300); do
   sleep 0.5
 done
 
-cargo build --quiet -p tenant-shared --bin tenantctl
-tenantctl="${CARGO_TARGET_DIR:-target}/debug/tenantctl"
+cargo build --quiet --bin tenantctl
+tenantctl="${CARGO_TARGET_DIR:-target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/tenantctl"
 token=$(JWT_ISSUER=$issuer JWT_AUDIENCE=$audience JWT_HS256_SECRET=$hs256_secret TABLE_NAME=tenants "$tenantctl" token)
 
 if [ -n "$serve" ]; then
