@@ -491,12 +491,12 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
     assert_eq!(accepted.body["id"], tenant_id.as_str());
     assert_eq!(accepted.body["ownerUserId"], "ada");
     assert_eq!(accepted.body["currentUserRoles"], json!(["tenant_admin"]));
-    // Ada is now an admin: she may update her tenant.
+    // Ada is now an admin: she may update her tenant's own fields.
     let patch = app
         .send(
             TestRequest::new("PATCH", &format!("/v1/tenants/{tenant_id}"))
                 .header("content-type", "application/merge-patch+json")
-                .raw(br#"{"ownerName": "Ada"}"#)
+                .raw(br#"{"locale": "en-GB"}"#)
                 .bearer(&app.token("ada", &[], None)),
         )
         .await;

@@ -171,7 +171,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
         "update-tenant" => Operation {
             id: "updateTenant",
             summary: "Change a tenant's fields (JSON merge patch, RFC 7396)",
-            who: "platform admins; the tenant's admins",
+            who: "platform admins; the tenant's admins, except the owner fields (`ownerEmail`, `ownerName`, `ownerUserId`), the limits and plan-like fields (`maxUsers`, `maxWorkspaces`, `maxProjects`, `maxEnvironments`, `dataRetentionDays`, `kind`) and `awsExternalId`, which only platform admins may change (403 `forbidden`, `notices`: `owner-fields-need-platform-admin`, `limits-need-platform-admin`, `aws-external-id-is-chosen-by-the-platform`)",
             body: Some((PATCH_TYPES, schema_ref("TenantPatch"))),
             success: (200, "The tenant as changed.", tenant),
             errors: &[400, 404, 409, 412, 413, 415],
@@ -744,7 +744,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
     }
     schemas.insert("TenantPatch".into(), json!({
         "type": "object",
-        "description": "A JSON merge patch (RFC 7396) of the mutable fields: a member replaces, `null` removes (`kind` and `loginMode` return to their defaults). Read-only and create-only fields may be sent back unchanged. `loginMode` rules apply to the patched result.",
+        "description": "A JSON merge patch (RFC 7396) of the mutable fields: a member replaces, `null` removes (`kind` and `loginMode` return to their defaults). Read-only and create-only fields may be sent back unchanged. `loginMode` rules apply to the patched result. Only platform admins may change the owner fields, the limits and plan-like fields and `awsExternalId` (sent back unchanged, they are fine from anyone who may patch).",
         "additionalProperties": false,
         "properties": patch_properties,
         "examples": [{"ownerName": "Grace Owner", "maxUsers": 100, "metadata": {"crm": null}}],

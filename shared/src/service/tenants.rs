@@ -4,11 +4,12 @@
 use serde_json::{Map, Value};
 
 use crate::auth::access::{Session, TenantAccess};
+use crate::auth::Action;
 use crate::domain::domains::DomainClaim;
 use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
-use crate::domain::tenant::{IfMatch, LoginMode};
+use crate::domain::tenant::{GuardedFields, IfMatch, LoginMode};
 use crate::domain::{clock, patch, AdminGrant, ChangeEvent, EventType, NewTenant, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
@@ -148,7 +149,18 @@ pub async fn mutate(
     Err(kept_changing(id))
 }
 
-/// Applies a JSON merge patch to the tenant's mutable fields.
+/// The permission a change to `group`'s fields needs besides [`Action::UpdateTenant`].
+fn guard_action(group: GuardedFields) -> Action {
+    match group {
+        GuardedFields::Owner => Action::ChangeOwner,
+        GuardedFields::Limits => Action::ChangeLimits,
+        GuardedFields::AwsExternalId => Action::SetAwsExternalId,
+    }
+}
+
+/// Applies a JSON merge patch to the tenant's mutable fields. A change to a guarded field
+/// (owner, limits, external id) needs the policies' permission for it too: a value sent
+/// back unchanged needs none.
 pub async fn update(
     app: &App,
     access: &TenantAccess,
@@ -162,7 +174,11 @@ pub async fn update(
         EventType::TenantUpdated,
         |current| {
             current.ensure_not_deleted("updated")?;
-            current.with_fields(patch::apply(current, patch_body)?)
+            let fields = patch::apply(current, patch_body)?;
+            for group in current.fields.guarded_changes(&fields) {
+                app.auth.check_on(access, guard_action(group))?;
+            }
+            current.with_fields(fields)
         },
     )
     .await
