@@ -684,3 +684,150 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     app.deliver_provisioning(&tenant_id, 1).await;
     assert_eq!(app.tenant(&tenant_id).await["version"], version);
 }
+
+fn is_drawn_external_id(value: &Value) -> bool {
+    value.as_str().is_some_and(|id| {
+        id.strip_prefix("ext_")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+#[tokio::test]
+async fn the_platform_draws_each_tenants_external_id_and_assumes_its_role_with_it() {
+    let app = spawn_app().await;
+    let arn = role_arn("drawn");
+    let tenant = app
+        .create_tenant(&json!({"name": "Drawn", "slug": "drawn-id", "awsRoleArn": arn}))
+        .await;
+    let other = app.create_named("drawn-other").await;
+    let drawn = tenant["awsExternalId"].clone();
+    assert!(is_drawn_external_id(&drawn), "{drawn}");
+    assert!(is_drawn_external_id(&other["awsExternalId"]));
+    assert_ne!(drawn, other["awsExternalId"], "one per tenant");
+    // The customer puts the id it was given in its role's trust policy.
+    customer_role(&arn, drawn.as_str());
+    let tenant_id = id(&tenant);
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let aws = resource(&resources(&app, &tenant_id).await, "aws-integration").clone();
+    assert_eq!(aws["status"], "ready", "{aws}");
+    assert_eq!(aws["externalId"], drawn);
+}
+
+#[tokio::test]
+async fn only_a_platform_admin_imports_or_rotates_an_external_id() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("rotated").await;
+    let tenant_id = id(&tenant);
+    let path = format!("/v1/tenants/{tenant_id}");
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(&tenant_id),
+    );
+    let patch = |body: Value| {
+        TestRequest::new("PATCH", &path)
+            .header("content-type", "application/merge-patch+json")
+            .raw(body.to_string().as_bytes())
+    };
+    for body in [
+        json!({"awsExternalId": "chosen-by-the-customer"}),
+        json!({"awsExternalId": null}),
+    ] {
+        let refused = app.send(patch(body.clone()).bearer(&admin)).await;
+        assert_eq!(refused.status, 403, "{body}: {}", refused.body);
+        assert_eq!(
+            refused.body["notices"],
+            json!(["aws-external-id-is-chosen-by-the-platform"])
+        );
+    }
+    let unchanged = app
+        .send(
+            patch(json!({"awsExternalId": tenant["awsExternalId"], "locale": "de"})).bearer(&admin),
+        )
+        .await;
+    assert_eq!(
+        unchanged.status, 200,
+        "sent back as read: {}",
+        unchanged.body
+    );
+    assert_eq!(unchanged.body["awsExternalId"], tenant["awsExternalId"]);
+
+    let imported = app
+        .send(patch(json!({"awsExternalId": "imported-4711"})))
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert_eq!(imported.body["awsExternalId"], "imported-4711");
+    let rotated = app.send(patch(json!({"awsExternalId": null}))).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert!(is_drawn_external_id(&rotated.body["awsExternalId"]));
+    assert_ne!(rotated.body["awsExternalId"], tenant["awsExternalId"]);
+}
+
+#[tokio::test]
+async fn a_tenant_stored_without_an_external_id_reads_and_gets_one_at_its_first_role_check() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app().await;
+    let arn = role_arn("legacy");
+    let tenant = app
+        .create_tenant(&json!({"name": "Legacy", "slug": "legacy-ext", "awsRoleArn": arn}))
+        .await;
+    let tenant_id = id(&tenant);
+    // As the code before generated external ids wrote it: without one.
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .key("SK", AttributeValue::S("TENANT".into()))
+        .update_expression("REMOVE awsExternalId")
+        .send()
+        .await
+        .unwrap();
+    let read = app.tenant(&tenant_id).await;
+    assert!(read["awsExternalId"].is_null(), "{read}");
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(&tenant_id),
+    );
+    let patched = app
+        .send(
+            TestRequest::new("PATCH", &format!("/v1/tenants/{tenant_id}"))
+                .json(&json!({"locale": "it"}))
+                .bearer(&admin),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert!(patched.body["awsExternalId"].is_null());
+
+    // Its role trusted the platform without the id it is about to get.
+    customer_role(&arn, Some("old-unchecked"));
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let now = app.tenant(&tenant_id).await;
+    let drawn = now["awsExternalId"].clone();
+    assert!(is_drawn_external_id(&drawn), "{now}");
+    assert_eq!(
+        now["provisioning"]["failures"][0]["error"]["code"],
+        "AccessDenied"
+    );
+    let updated = app
+        .stored_events()
+        .await
+        .into_iter()
+        .find(|e| e["type"] == "tenant.updated" && e["actor"]["id"] == "provision-tenant")
+        .expect("the drawn id is an event of the worker's");
+    assert_eq!(updated["changes"]["awsExternalId"]["to"], drawn);
+
+    // The customer trusts the drawn id; a retry assumes the role with it.
+    customer_role(&arn, drawn.as_str());
+    let retried = app
+        .post(
+            &format!("/v1/tenants/{tenant_id}/provisioning/retry"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let aws = resource(&resources(&app, &tenant_id).await, "aws-integration").clone();
+    assert_eq!(aws["status"], "ready", "{aws}");
+    assert_eq!(aws["externalId"], drawn);
+}

@@ -141,6 +141,9 @@ pub struct TenantFields {
     pub sso_region: Option<AwsRegion>,
     pub email_domain: Option<DomainName>,
     pub aws_role_arn: Option<IamRoleArn>,
+    /// The STS external id the platform assumes `awsRoleArn` with: drawn by the platform
+    /// at create (`ext_` and 64 hex digits) for the customer's trust policy. Only platform
+    /// admins change it: a value imports one, `null` draws a new one.
     pub aws_external_id: Option<AwsExternalId>,
     pub aws_region: Option<AwsRegion>,
     #[schema(minimum = 1, maximum = 1_000_000_000)]

@@ -138,6 +138,11 @@ impl Run<'_> {
         match (step, undo) {
             (Step::OwnerInvitation, false) => self.invite(tenant, hash, id).await,
             (Step::AwsIntegration, false) => {
+                // A tenant written before the platform drew external ids may have none:
+                // it gets one now, before its role is ever assumed without.
+                let Some((tenant, hash)) = self.with_external_id(tenant, hash).await? else {
+                    return Ok(());
+                };
                 let result = self.check_role(&tenant).await?;
                 self.record(
                     tenant,
@@ -279,6 +284,29 @@ impl Run<'_> {
         )
         .await?;
         Ok(())
+    }
+
+    /// `tenant` with an external id: as it is, or with a freshly drawn one written (event
+    /// `tenant.updated`, by the worker). `None`: the tenant changed meanwhile.
+    async fn with_external_id(
+        &self,
+        tenant: Tenant,
+        hash: String,
+    ) -> Result<Option<(Tenant, String)>, ApiError> {
+        if tenant.fields.aws_external_id.is_some() {
+            return Ok(Some((tenant, hash)));
+        }
+        let mut next = tenant.clone();
+        next.fields.aws_external_id = Some(crate::service::tenants::draw_external_id()?);
+        next.version = tenant.version + 1;
+        next.updated_at = clock::now_rfc3339();
+        let event = ChangeEvent::changed(EventType::TenantUpdated, &tenant, &next, self.origin);
+        let written = self
+            .app
+            .store
+            .replace(&tenant, &next, &hash, &event)
+            .await?;
+        Ok(written.then_some((next, hash)))
     }
 
     /// `sts:AssumeRole` on the tenant's role with its external id.
