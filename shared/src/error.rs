@@ -100,6 +100,9 @@ pub enum ApiError {
     /// Revoking this admin would leave the tenant without one.
     #[error("'{0}' is the tenant's last admin and cannot be removed")]
     LastAdmin(String),
+    /// Done too often: the same request is accepted again after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// DynamoDB throttled us or kept conflicting; the client may retry.
     #[error("the service is busy, retry later")]
     Unavailable(String),
@@ -150,6 +153,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
+            Self::RateLimited { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -179,6 +183,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -215,6 +220,7 @@ impl ApiError {
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
             Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
             Self::LastAdmin(user) => json!({ "userId": user }),
+            Self::RateLimited { retry_after, .. } => json!({ "retryAfterSeconds": retry_after }),
             Self::DomainConflict(domain) => json!({ "domain": domain }),
             Self::DomainNotVerified {
                 domain,

@@ -831,3 +831,130 @@ async fn a_tenant_stored_without_an_external_id_reads_and_gets_one_at_its_first_
     assert_eq!(aws["status"], "ready", "{aws}");
     assert_eq!(aws["externalId"], drawn);
 }
+
+fn resend_as_tenant_admin(app: &TestApp, tenant_id: &str) -> TestRequest {
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(tenant_id),
+    );
+    TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation")).bearer(&admin)
+}
+
+#[tokio::test]
+async fn a_resend_within_the_interval_is_429_with_retry_after_and_sends_and_changes_nothing() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app_with(&[("INVITATION_RESEND_INTERVAL_MINUTES", "15")]).await;
+    let (tenant_id, email, _) = ready_owner_invitation(&app, "resend-limit").await;
+    let first = app.send(resend_as_tenant_admin(&app, &tenant_id)).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let token = invitation_token(&email).unwrap();
+    let (version, mails, events) = (
+        app.tenant(&tenant_id).await["version"].clone(),
+        mails_to(&email),
+        types_of(&app, &tenant_id).await.len(),
+    );
+    for request in [
+        resend_as_tenant_admin(&app, &tenant_id),
+        // The limit is the tenant's: a platform admin waits too.
+        TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation")),
+    ] {
+        let again = app.send(request).await;
+        assert_eq!(again.status, 429, "{}", again.body);
+        assert_eq!(again.code(), "rate_limited");
+        let wait: u64 = again
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=15 * 60).contains(&wait), "{wait}");
+        assert!(wait > 14 * 60, "counted from the last resend: {wait}");
+        assert_eq!(again.body["details"]["retryAfterSeconds"], wait);
+        assert!(again.body["requestId"].is_string());
+    }
+    assert_eq!(
+        app.tenant(&tenant_id).await["version"],
+        version,
+        "nothing written"
+    );
+    assert_eq!(mails_to(&email), mails, "nothing sent");
+    assert_eq!(types_of(&app, &tenant_id).await.len(), events, "no event");
+    assert_eq!(
+        invitation_token(&email).unwrap(),
+        token,
+        "the link still works"
+    );
+
+    // Once the interval has passed since the last resend, the next one goes out.
+    let long_ago = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 15 * 60
+        - 1)
+    .to_string();
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .key("SK", AttributeValue::S("TENANT".into()))
+        .update_expression("SET invitationResentAt = :t")
+        .expression_attribute_values(":t", AttributeValue::N(long_ago))
+        .send()
+        .await
+        .unwrap();
+    let later = app.send(resend_as_tenant_admin(&app, &tenant_id)).await;
+    assert_eq!(later.status, 202, "{}", later.body);
+    assert_eq!(mails_to(&email), mails + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resends_send_exactly_one_mail() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let (tenant_id, email, _) = ready_owner_invitation(&app, "resend-race").await;
+    let mails = mails_to(&email);
+    let resends: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, tenant_id) = (app.clone(), tenant_id.clone());
+            tokio::spawn(async move {
+                app.send(resend_as_tenant_admin(&app, &tenant_id))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for resend in resends {
+        statuses.push(resend.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 429, 429, 429, 429, 429, 429, 429]);
+    assert_eq!(mails_to(&email), mails + 1);
+}
+
+#[tokio::test]
+async fn the_invitation_mail_quotes_the_tenant_name_in_its_body_never_in_its_subject() {
+    let app = spawn_app().await;
+    let email = owner_email("subject");
+    let name = "URGENT: verify your bank account at evil.example";
+    let tenant = app
+        .create_tenant(&json!({"name": name, "slug": "subject-line", "ownerEmail": email}))
+        .await;
+    assert!(app.deliver_provisioning(&id(&tenant), 1).await.is_empty());
+    let resent = app.send(resend_as_tenant_admin(&app, &id(&tenant))).await;
+    assert_eq!(resent.status, 202, "{}", resent.body);
+    let mails: Vec<Value> = sent_mail()
+        .into_iter()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == email.as_str())
+        .collect();
+    assert_eq!(mails.len(), 2, "the worker's and the resend's");
+    for mail in mails {
+        let subject = mail["subject"].as_str().unwrap();
+        assert!(
+            !subject.contains("URGENT") && !subject.contains("evil"),
+            "{subject}"
+        );
+        let body = mail["body"].as_str().unwrap();
+        assert!(body.contains(&format!("\"{name}\"")), "{body}");
+    }
+}

@@ -416,7 +416,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
         "resend-tenant-invitation" => Operation {
             id: "resendTenantInvitation",
             tag: "provisioning",
-            summary: "Mail the owner a new invitation (the previous link stops working)",
+            summary: "Mail the owner a new invitation (the previous link stops working); at most one resend per tenant every `InvitationResendIntervalMinutes` (default 10), else 429 with `Retry-After`",
             who: "platform admins; the tenant's admins",
             body: Some((
                 JSON_ONLY,
@@ -424,7 +424,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             )),
             body_optional: true,
             success: (202, "The invitation was sent.", Some(schema_ref("InvitationSent"))),
-            errors: &[400, 404, 409, 413, 415],
+            errors: &[400, 404, 409, 413, 415, 429],
             etag: false,
             ..base
         },
@@ -514,6 +514,7 @@ fn error_description(status: u16) -> &'static str {
         412 => "If-Match does not name the current version.",
         413 => "The body is larger than 64 KiB.",
         415 => "The body's media type is not accepted.",
+        429 => "Done too often (`rate_limited`): the same request is accepted again after `Retry-After` seconds (also in `details.retryAfterSeconds`).",
         503 => "Busy or briefly unavailable: retry after `Retry-After` seconds.",
         _ => "An internal error (logged with the request id; nothing more is said).",
     }
@@ -601,7 +602,7 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
                 header("The Bearer challenge.", json!({"type": "string"})),
             );
         }
-        if status == 503 {
+        if status == 503 || status == 429 {
             headers.insert(
                 "Retry-After".into(),
                 header(

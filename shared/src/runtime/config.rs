@@ -23,10 +23,11 @@
 //! | `INVITATION_SENDER` | the owner invitation's `From` (an SES-verified identity) | unset: invitations fail `InvitationsNotConfigured` |
 //! | `INVITATION_ACCEPT_URL` | the platform's page the invitation links to (`?token=` is added) | unset: as above |
 //! | `INVITATION_TTL_HOURS` | how long an invitation is valid | `168` (7 days) |
+//! | `INVITATION_RESEND_INTERVAL_MINUTES` | least minutes between two resends of one tenant's invitation (1-1440) | `10` |
 //! | `SES_ENDPOINT`, `STS_ENDPOINT` | local SES v2 / STS endpoints (moto); unset in AWS | unset |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
-use crate::domain::invitation::DEFAULT_TTL_HOURS;
+use crate::domain::invitation::{DEFAULT_RESEND_INTERVAL_MINUTES, DEFAULT_TTL_HOURS};
 use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
 use crate::domain::provisioning::{Blueprint, DEFAULT_BLUEPRINT};
 
@@ -38,6 +39,8 @@ pub struct InvitationSettings {
     /// The page the link opens; `None`: not configured.
     pub accept_url: Option<String>,
     pub ttl_hours: u32,
+    /// Least minutes between two resends of one tenant's invitation.
+    pub resend_interval_minutes: u32,
 }
 
 /// What the provisioning worker needs to know.
@@ -188,6 +191,11 @@ fn provisioning_settings(
             sender: var("INVITATION_SENDER"),
             accept_url,
             ttl_hours: number(var, "INVITATION_TTL_HOURS", (1, 24 * 90, DEFAULT_TTL_HOURS))?,
+            resend_interval_minutes: number(
+                var,
+                "INVITATION_RESEND_INTERVAL_MINUTES",
+                (1, 24 * 60, DEFAULT_RESEND_INTERVAL_MINUTES),
+            )?,
         },
         ses_endpoint: var("SES_ENDPOINT"),
         sts_endpoint: var("STS_ENDPOINT"),
