@@ -86,7 +86,7 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
         )
         .await?;
         let issued_tenant = match committed {
-            Committed::Written(written) => written,
+            Committed::Written(written) => *written,
             Committed::Stale => {
                 (tenant, hash) = current(app, &tenant.id).await?;
                 continue;

@@ -51,7 +51,7 @@ pub(crate) async fn commit(
     )
     .await?;
     Ok(match committed {
-        Committed::Written(after) => Some(after),
+        Committed::Written(after) => Some(*after),
         Committed::Stale | Committed::TooSoon { .. } => None,
     })
 }
@@ -60,7 +60,7 @@ pub(crate) async fn commit(
 #[derive(Debug)]
 pub(crate) enum Committed {
     /// Written: the tenant as written.
-    Written(Tenant),
+    Written(Box<Tenant>),
     /// `before` is stale: nothing was written.
     Stale,
     /// The invitation was resent at `resent_at` (epoch seconds), after the limit allows:
@@ -107,7 +107,7 @@ pub(crate) async fn commit_limited(
         .write_tenant_limited(before, &after, create_hash, invitation, &events, resent_by)
         .await?;
     Ok(match written {
-        LimitedWrite::Written => Committed::Written(after),
+        LimitedWrite::Written => Committed::Written(Box::new(after)),
         LimitedWrite::Stale => Committed::Stale,
         LimitedWrite::TooSoon { resent_at } => Committed::TooSoon { resent_at },
     })
