@@ -94,6 +94,10 @@ pub enum ApiError {
         record_name: String,
         record_value: String,
     },
+    /// The caller is not the person the invitation was sent to: its token carries no
+    /// verified email, or another one.
+    #[error("this invitation was sent to another email address: sign in as the invited person, with an email address your identity provider has verified")]
+    InvitationEmailMismatch { notices: Vec<String> },
     /// The invitation's token expired before it was used.
     #[error("the invitation expired at {0}: ask for a new one")]
     InvitationExpired(String),
@@ -138,9 +142,10 @@ impl ApiError {
             | Self::InvalidCursor
             | Self::DomainNotVerified { .. } => 400,
             Self::Unauthenticated { .. } => 401,
-            Self::Forbidden { .. } | Self::TenantSuspended { .. } | Self::TenantMismatch { .. } => {
-                403
-            }
+            Self::Forbidden { .. }
+            | Self::TenantSuspended { .. }
+            | Self::TenantMismatch { .. }
+            | Self::InvitationEmailMismatch { .. } => 403,
             Self::NotFound(_) | Self::RouteNotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::SlugConflict(_)
@@ -173,6 +178,7 @@ impl ApiError {
             Self::LastAdmin(_) => "last_admin",
             Self::DomainConflict(_) => "domain_conflict",
             Self::InvitationExpired(_) => "invitation_expired",
+            Self::InvitationEmailMismatch { .. } => "invitation_email_mismatch",
             Self::DomainNotVerified { .. } => "domain_not_verified",
             Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -203,7 +209,8 @@ impl ApiError {
         match self {
             Self::Forbidden { notices }
             | Self::TenantSuspended { notices }
-            | Self::TenantMismatch { notices } => Some(notices),
+            | Self::TenantMismatch { notices }
+            | Self::InvitationEmailMismatch { notices } => Some(notices),
             _ => None,
         }
     }

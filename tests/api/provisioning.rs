@@ -476,17 +476,19 @@ async fn ready_owner_invitation(app: &TestApp, slug: &str) -> (String, String, S
     (tenant_id, email, token)
 }
 
-fn accept(app: &TestApp, user: &str, token: &str) -> TestRequest {
+/// `POST /v1/invitations/accept` of `token` by user `user` whose token carries `email`,
+/// verified.
+fn accept(app: &TestApp, user: &str, email: &str, token: &str) -> TestRequest {
     TestRequest::new("POST", "/v1/invitations/accept")
         .json(&json!({ "token": token }))
-        .bearer(&app.token(user, &[], None))
+        .bearer(&app.email_token(user, email, true))
 }
 
 #[tokio::test]
 async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
     let app = spawn_app().await;
-    let (tenant_id, _, token) = ready_owner_invitation(&app, "accept-once").await;
-    let accepted = app.send(accept(&app, "ada", &token)).await;
+    let (tenant_id, email, token) = ready_owner_invitation(&app, "accept-once").await;
+    let accepted = app.send(accept(&app, "ada", &email, &token)).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(accepted.body["id"], tenant_id.as_str());
     assert_eq!(accepted.body["ownerUserId"], "ada");
@@ -515,7 +517,7 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
         json!({"from": null, "to": "ada"})
     );
 
-    let second = app.send(accept(&app, "eve", &token)).await;
+    let second = app.send(accept(&app, "eve", &email, &token)).await;
     assert_eq!(second.status, 404);
     assert_eq!(second.code(), "not_found");
     // Resending after acceptance is refused: the owner is active.
@@ -528,7 +530,7 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
 #[tokio::test]
 async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
     let app = spawn_app().await;
-    let (_, _, token) = ready_owner_invitation(&app, "expired").await;
+    let (_, email, token) = ready_owner_invitation(&app, "expired").await;
     // Age the stored invitation past its expiry.
     let hash = tenant_shared::domain::invitation::hash(&token);
     app.client
@@ -550,12 +552,17 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
         .send()
         .await
         .unwrap();
-    let expired = app.send(accept(&app, "ada", &token)).await;
+    let expired = app.send(accept(&app, "ada", &email, &token)).await;
     assert_eq!(expired.status, 410, "{}", expired.body);
     assert_eq!(expired.code(), "invitation_expired");
 
     let unknown = app
-        .send(accept(&app, "ada", &format!("inv_{}", "A".repeat(43))))
+        .send(accept(
+            &app,
+            "ada",
+            &email,
+            &format!("inv_{}", "A".repeat(43)),
+        ))
         .await;
     assert_eq!(unknown.status, 404);
     for bad in [
@@ -613,8 +620,14 @@ async fn resending_an_invitation_invalidates_the_old_link() {
     assert_eq!(mails_to(&email), 2);
     let new = invitation_token(&email).unwrap();
     assert_ne!(new, old);
-    assert_eq!(app.send(accept(&app, "ada", &old)).await.status, 404);
-    assert_eq!(app.send(accept(&app, "ada", &new)).await.status, 200);
+    assert_eq!(
+        app.send(accept(&app, "ada", &email, &old)).await.status,
+        404
+    );
+    assert_eq!(
+        app.send(accept(&app, "ada", &email, &new)).await.status,
+        200
+    );
     assert!(
         types_of(&app, &tenant_id)
             .await
@@ -655,7 +668,7 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     assert_eq!(resource(&list, "owner-invitation")["status"], "deleted");
     assert_eq!(resource(&list, "dedicated-database")["status"], "deleting");
     assert_eq!(
-        app.send(accept(&app, "ada", &token)).await.status,
+        app.send(accept(&app, "ada", &email, &token)).await.status,
         404,
         "revoked"
     );
@@ -957,4 +970,72 @@ async fn the_invitation_mail_quotes_the_tenant_name_in_its_body_never_in_its_sub
         let body = mail["body"].as_str().unwrap();
         assert!(body.contains(&format!("\"{name}\"")), "{body}");
     }
+}
+
+#[tokio::test]
+async fn only_the_invited_verified_email_accepts_and_a_refusal_spends_nothing() {
+    let app = spawn_app().await;
+    let (tenant_id, email, token) = ready_owner_invitation(&app, "whose-link").await;
+    let version = app.tenant(&tenant_id).await["version"].clone();
+    let events = types_of(&app, &tenant_id).await.len();
+    let post = |bearer: String| {
+        TestRequest::new("POST", "/v1/invitations/accept")
+            .json(&json!({ "token": token }))
+            .bearer(&bearer)
+    };
+    for (why, bearer) in [
+        (
+            "another address",
+            app.email_token("eve", "eve@elsewhere.example", true),
+        ),
+        (
+            "the invited address, unverified",
+            app.email_token("eve", &email, false),
+        ),
+        ("no email at all", app.token("eve", &[], None)),
+        ("a platform admin without the address", app.admin_token()),
+    ] {
+        let refused = app.send(post(bearer)).await;
+        assert_eq!(refused.status, 403, "{why}: {}", refused.body);
+        assert_eq!(refused.code(), "invitation_email_mismatch", "{why}");
+        assert_eq!(
+            refused.body["notices"],
+            json!(["invitations-are-accepted-by-the-invited-email"])
+        );
+        assert!(
+            !refused.body.to_string().contains(&email),
+            "the invited address is not disclosed"
+        );
+    }
+    assert_eq!(app.tenant(&tenant_id).await["version"], version);
+    assert_eq!(types_of(&app, &tenant_id).await.len(), events);
+    assert!(app
+        .get(&format!("/v1/tenants/{tenant_id}/admins"))
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The invited person, whatever the case of the address, still accepts.
+    let accepted = app
+        .send(post(app.email_token("ada", &email.to_uppercase(), true)))
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(accepted.body["ownerUserId"], "ada");
+}
+
+#[tokio::test]
+async fn the_mailed_link_carries_the_token_in_its_fragment_not_its_query() {
+    let app = spawn_app().await;
+    let (_, email, token) = ready_owner_invitation(&app, "fragment").await;
+    let mail = sent_mail()
+        .into_iter()
+        .rev()
+        .find(|m| m["destinations"]["ToAddresses"][0] == email.as_str())
+        .unwrap();
+    let body = mail["body"].as_str().unwrap();
+    let link = format!("{}#token={token}", integration_tests::TEST_ACCEPT_URL);
+    assert!(body.contains(&link), "{body}");
+    assert!(!body.contains("?token="), "{body}");
 }

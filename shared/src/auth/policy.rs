@@ -453,6 +453,7 @@ mod tests {
             bound_tenant: None,
             bound_roles: Roles::new(),
             verified_email_domain: None,
+            verified_email: None,
         }
     }
 
@@ -576,6 +577,7 @@ mod tests {
                         bound_tenant: None,
                         bound_roles: Roles::new(),
                         verified_email_domain: None,
+                        verified_email: None,
                     };
                     for tenant_roles in &tenant_sets {
                         for resource in [

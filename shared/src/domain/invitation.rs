@@ -113,10 +113,12 @@ pub fn email(tenant_name: &str, invited: &str, link: &str, expires_at: &str) -> 
     )
 }
 
-/// The accept link: `base` with the token as its `token` query parameter.
+/// The accept link: `base` with the token in its fragment, `#token=...`. A fragment never
+/// leaves the browser: no request line, server log or `Referer` carries it. The accept
+/// page reads it from `location.hash` and posts it (the configuration refuses a base that
+/// has a fragment of its own).
 pub fn link(base: &str, token: &str) -> String {
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}token={token}")
+    format!("{base}#token={token}")
 }
 
 #[cfg(test)]
@@ -152,14 +154,14 @@ mod tests {
     }
 
     #[test]
-    fn the_link_carries_the_token_as_a_query_parameter() {
+    fn the_link_carries_the_token_in_its_fragment_never_its_query() {
         assert_eq!(
             link("https://app.example/accept", "inv_x"),
-            "https://app.example/accept?token=inv_x"
+            "https://app.example/accept#token=inv_x"
         );
         assert_eq!(
             link("https://app.example/a?x=1", "inv_x"),
-            "https://app.example/a?x=1&token=inv_x"
+            "https://app.example/a?x=1#token=inv_x"
         );
     }
 }

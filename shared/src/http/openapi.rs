@@ -432,7 +432,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             id: "acceptInvitation",
             tag: "provisioning",
             summary: "Accept an owner invitation: the caller becomes an admin and the owner of its tenant",
-            who: "any signed-in user holding the invitation's token (not API keys)",
+            who: "the invited person: a signed-in user whose bearer token carries the invited email (case-insensitively) with the issuer's `email_verified: true` (claim names as configured), holding the invitation's token; anyone else gets 403 `invitation_email_mismatch` and the invitation stays usable (not API keys)",
             body: Some((JSON_ONLY, schema_ref("AcceptInvitation"))),
             success: (200, "The tenant the caller now owns.", tenant),
             errors: &[400, 404, 410, 413, 415],
@@ -507,7 +507,7 @@ fn error_description(status: u16) -> &'static str {
     match status {
         400 => "Invalid input: every invalid field is listed in `details.fields`.",
         401 => "No credential, or one that does not verify.",
-        403 => "The policies deny it (`notices` names them), the tenant is suspended, or X-Tenant-ID does not match.",
+        403 => "The policies deny it (`notices` names them), the tenant is suspended, X-Tenant-ID does not match, or (accepting an invitation) the caller's verified email is not the invited one.",
         404 => "No such resource, or one the caller may not see.",
         409 => "Conflicts with the resource's state.",
         410 => "The invitation expired: ask for a new one.",
@@ -806,7 +806,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
         "type": "object",
         "required": ["token"],
         "additionalProperties": false,
-        "properties": {"token": {"type": "string", "pattern": "^inv_[A-Za-z0-9_-]{43}$", "description": "The token of the invitation link (its `token` query parameter)."}},
+        "properties": {"token": {"type": "string", "pattern": "^inv_[A-Za-z0-9_-]{43}$", "description": "The token of the invitation link: its fragment's `token` (`#token=...`), which the accept page reads from `location.hash`."}},
     }));
     schemas.insert("ResourceList".into(), json!({
         "type": "object",

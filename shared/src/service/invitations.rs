@@ -158,8 +158,9 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
     Err(kept_changing(&access.tenant.id))
 }
 
-/// Spends invitation `token`: the caller (a user) becomes an admin and the owner of its
-/// tenant. Returns the tenant and the caller's roles there.
+/// Spends invitation `token`: the caller (a user whose token carries the invited email,
+/// verified) becomes an admin and the owner of its tenant. Returns the tenant and the
+/// caller's roles there.
 pub async fn accept(
     app: &App,
     session: &Session,
@@ -174,6 +175,14 @@ pub async fn accept(
     let Some(invitation) = app.store.invitation(&hash).await? else {
         return Err(not_found());
     };
+    // Holding the link is not enough (links are forwarded, logged, leaked): the caller must
+    // be the invited address, as verified by its identity provider. A refusal spends
+    // nothing, so the invited person can still accept.
+    if !session.caller.has_verified_email(invitation.email.as_str()) {
+        return Err(ApiError::InvitationEmailMismatch {
+            notices: vec!["invitations-are-accepted-by-the-invited-email".to_owned()],
+        });
+    }
     let now = clock::now_rfc3339();
     if invitation.expired(&now) {
         return Err(ApiError::InvitationExpired(invitation.expires_at));
