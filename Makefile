@@ -8,7 +8,7 @@
 #      make -s bus-events  the change events that reached the local bus (make local running)
 #      make dns-record NAME=... VALUE=...  a TXT record on the local DNS server (domain verification)
 #      make -s invitations  the owner invitations the local SES sent (make local running)
-#      make accept-invitation INVITATION=inv_... SUB=ada  accept one as user SUB
+#      make accept-invitation INVITATION=inv_... EMAIL=... SUB=ada  accept one as user SUB
 #      make aws-role ARN=... EXTERNAL_ID=...  a local customer role trusting the platform
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -75,11 +75,12 @@ bus-events:
 invitations:
 	@$(VENV)/bin/python tests/support/devpump.py invitations
 
-# Accepts invitation INVITATION as user SUB (default ada), over the local API.
+# Accepts invitation INVITATION as user SUB (default ada) signed in with the invited
+# address EMAIL (verified), over the local API.
 SUB ?= ada
 accept-invitation:
-	@test -n "$(INVITATION)" || { echo "usage: make accept-invitation INVITATION=inv_... [SUB=ada]"; exit 2; }
-	@token=$$($(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- token --sub "$(SUB)" --email "$(SUB)@invited.example"); \
+	@test -n "$(INVITATION)" -a -n "$(EMAIL)" || { echo "usage: make accept-invitation INVITATION=inv_... EMAIL=<the invited address> [SUB=ada]"; exit 2; }
+	@token=$$($(LOCAL_ENV) cargo run --quiet -p tenant-shared --bin tenantctl -- token --sub "$(SUB)" --email "$(EMAIL)"); \
 	  curl -s -X POST 127.0.0.1:9000/v1/invitations/accept -H "authorization: Bearer $$token" \
 	    -H 'content-type: application/json' -d '{"token": "$(INVITATION)"}'; echo
 

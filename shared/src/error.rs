@@ -94,12 +94,19 @@ pub enum ApiError {
         record_name: String,
         record_value: String,
     },
+    /// The caller is not the person the invitation was sent to: its token carries no
+    /// verified email, or another one.
+    #[error("this invitation was sent to another email address: sign in as the invited person, with an email address your identity provider has verified")]
+    InvitationEmailMismatch { notices: Vec<String> },
     /// The invitation's token expired before it was used.
     #[error("the invitation expired at {0}: ask for a new one")]
     InvitationExpired(String),
     /// Revoking this admin would leave the tenant without one.
     #[error("'{0}' is the tenant's last admin and cannot be removed")]
     LastAdmin(String),
+    /// Done too often: the same request is accepted again after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// DynamoDB throttled us or kept conflicting; the client may retry.
     #[error("the service is busy, retry later")]
     Unavailable(String),
@@ -135,9 +142,10 @@ impl ApiError {
             | Self::InvalidCursor
             | Self::DomainNotVerified { .. } => 400,
             Self::Unauthenticated { .. } => 401,
-            Self::Forbidden { .. } | Self::TenantSuspended { .. } | Self::TenantMismatch { .. } => {
-                403
-            }
+            Self::Forbidden { .. }
+            | Self::TenantSuspended { .. }
+            | Self::TenantMismatch { .. }
+            | Self::InvitationEmailMismatch { .. } => 403,
             Self::NotFound(_) | Self::RouteNotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::SlugConflict(_)
@@ -150,6 +158,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => 412,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType { .. } => 415,
+            Self::RateLimited { .. } => 429,
             Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
         }
@@ -169,6 +178,7 @@ impl ApiError {
             Self::LastAdmin(_) => "last_admin",
             Self::DomainConflict(_) => "domain_conflict",
             Self::InvitationExpired(_) => "invitation_expired",
+            Self::InvitationEmailMismatch { .. } => "invitation_email_mismatch",
             Self::DomainNotVerified { .. } => "domain_not_verified",
             Self::NotFound(_) | Self::RouteNotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -179,6 +189,7 @@ impl ApiError {
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -198,7 +209,8 @@ impl ApiError {
         match self {
             Self::Forbidden { notices }
             | Self::TenantSuspended { notices }
-            | Self::TenantMismatch { notices } => Some(notices),
+            | Self::TenantMismatch { notices }
+            | Self::InvitationEmailMismatch { notices } => Some(notices),
             _ => None,
         }
     }
@@ -215,6 +227,7 @@ impl ApiError {
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
             Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
             Self::LastAdmin(user) => json!({ "userId": user }),
+            Self::RateLimited { retry_after, .. } => json!({ "retryAfterSeconds": retry_after }),
             Self::DomainConflict(domain) => json!({ "domain": domain }),
             Self::DomainNotVerified {
                 domain,

@@ -124,3 +124,22 @@ async fn the_api_serves_the_committed_document_to_anyone() {
     assert_eq!(response.body, committed);
     assert_eq!(response.body["openapi"], "3.1.0");
 }
+
+/// Cognito lets users write their own custom attributes unless the app client forbids it:
+/// wherever the setup recommends `custom:tenant_id` as the tenant claim, it says to leave
+/// it out of the app client's `WriteAttributes`, and the README recommends stored grants.
+#[test]
+fn every_recommendation_of_custom_tenant_id_says_users_must_not_write_it() {
+    for file in ["README.md", "samconfig.toml", "template.yaml"] {
+        let text = std::fs::read_to_string(workspace_root().join(file)).unwrap();
+        if text.contains("custom:tenant_id") {
+            assert!(
+                text.contains("WriteAttributes"),
+                "{file} recommends custom:tenant_id without the app client's WriteAttributes rule"
+            );
+        }
+    }
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    assert!(readme.contains("app client `WriteAttributes` must exclude `custom:tenant_id`"));
+    assert!(readme.contains("**stored grants**"));
+}

@@ -236,12 +236,12 @@ async fn an_email_domain_tenants_verified_users_are_its_admins_and_nobody_else_i
         listed.body["items"][0]["currentUserRoles"],
         json!(["tenant_admin"])
     );
-    // An admin may change the tenant's fields.
+    // An admin may change the tenant's own fields (not its owner: platform admins' only).
     let patched = app
         .send(
             TestRequest::new("PATCH", &path)
                 .header("content-type", "application/merge-patch+json")
-                .raw(br#"{"ownerName": "Ana"}"#)
+                .raw(br#"{"locale": "pt-BR"}"#)
                 .bearer(&ana),
         )
         .await;

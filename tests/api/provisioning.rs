@@ -476,27 +476,29 @@ async fn ready_owner_invitation(app: &TestApp, slug: &str) -> (String, String, S
     (tenant_id, email, token)
 }
 
-fn accept(app: &TestApp, user: &str, token: &str) -> TestRequest {
+/// `POST /v1/invitations/accept` of `token` by user `user` whose token carries `email`,
+/// verified.
+fn accept(app: &TestApp, user: &str, email: &str, token: &str) -> TestRequest {
     TestRequest::new("POST", "/v1/invitations/accept")
         .json(&json!({ "token": token }))
-        .bearer(&app.token(user, &[], None))
+        .bearer(&app.email_token(user, email, true))
 }
 
 #[tokio::test]
 async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
     let app = spawn_app().await;
-    let (tenant_id, _, token) = ready_owner_invitation(&app, "accept-once").await;
-    let accepted = app.send(accept(&app, "ada", &token)).await;
+    let (tenant_id, email, token) = ready_owner_invitation(&app, "accept-once").await;
+    let accepted = app.send(accept(&app, "ada", &email, &token)).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(accepted.body["id"], tenant_id.as_str());
     assert_eq!(accepted.body["ownerUserId"], "ada");
     assert_eq!(accepted.body["currentUserRoles"], json!(["tenant_admin"]));
-    // Ada is now an admin: she may update her tenant.
+    // Ada is now an admin: she may update her tenant's own fields.
     let patch = app
         .send(
             TestRequest::new("PATCH", &format!("/v1/tenants/{tenant_id}"))
                 .header("content-type", "application/merge-patch+json")
-                .raw(br#"{"ownerName": "Ada"}"#)
+                .raw(br#"{"locale": "en-GB"}"#)
                 .bearer(&app.token("ada", &[], None)),
         )
         .await;
@@ -515,7 +517,7 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
         json!({"from": null, "to": "ada"})
     );
 
-    let second = app.send(accept(&app, "eve", &token)).await;
+    let second = app.send(accept(&app, "eve", &email, &token)).await;
     assert_eq!(second.status, 404);
     assert_eq!(second.code(), "not_found");
     // Resending after acceptance is refused: the owner is active.
@@ -528,7 +530,7 @@ async fn an_invitation_is_accepted_once_making_the_caller_admin_and_owner() {
 #[tokio::test]
 async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
     let app = spawn_app().await;
-    let (_, _, token) = ready_owner_invitation(&app, "expired").await;
+    let (_, email, token) = ready_owner_invitation(&app, "expired").await;
     // Age the stored invitation past its expiry.
     let hash = tenant_shared::domain::invitation::hash(&token);
     app.client
@@ -550,12 +552,17 @@ async fn an_expired_invitation_answers_410_and_bad_tokens_400_or_404() {
         .send()
         .await
         .unwrap();
-    let expired = app.send(accept(&app, "ada", &token)).await;
+    let expired = app.send(accept(&app, "ada", &email, &token)).await;
     assert_eq!(expired.status, 410, "{}", expired.body);
     assert_eq!(expired.code(), "invitation_expired");
 
     let unknown = app
-        .send(accept(&app, "ada", &format!("inv_{}", "A".repeat(43))))
+        .send(accept(
+            &app,
+            "ada",
+            &email,
+            &format!("inv_{}", "A".repeat(43)),
+        ))
         .await;
     assert_eq!(unknown.status, 404);
     for bad in [
@@ -613,8 +620,14 @@ async fn resending_an_invitation_invalidates_the_old_link() {
     assert_eq!(mails_to(&email), 2);
     let new = invitation_token(&email).unwrap();
     assert_ne!(new, old);
-    assert_eq!(app.send(accept(&app, "ada", &old)).await.status, 404);
-    assert_eq!(app.send(accept(&app, "ada", &new)).await.status, 200);
+    assert_eq!(
+        app.send(accept(&app, "ada", &email, &old)).await.status,
+        404
+    );
+    assert_eq!(
+        app.send(accept(&app, "ada", &email, &new)).await.status,
+        200
+    );
     assert!(
         types_of(&app, &tenant_id)
             .await
@@ -655,7 +668,7 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     assert_eq!(resource(&list, "owner-invitation")["status"], "deleted");
     assert_eq!(resource(&list, "dedicated-database")["status"], "deleting");
     assert_eq!(
-        app.send(accept(&app, "ada", &token)).await.status,
+        app.send(accept(&app, "ada", &email, &token)).await.status,
         404,
         "revoked"
     );
@@ -683,4 +696,349 @@ async fn deleting_a_tenant_deprovisions_it_and_revokes_the_pending_invitation() 
     let version = now["version"].clone();
     app.deliver_provisioning(&tenant_id, 1).await;
     assert_eq!(app.tenant(&tenant_id).await["version"], version);
+}
+
+fn is_drawn_external_id(value: &Value) -> bool {
+    value.as_str().is_some_and(|id| {
+        id.strip_prefix("ext_")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
+}
+
+#[tokio::test]
+async fn the_platform_draws_each_tenants_external_id_and_assumes_its_role_with_it() {
+    let app = spawn_app().await;
+    let arn = role_arn("drawn");
+    let tenant = app
+        .create_tenant(&json!({"name": "Drawn", "slug": "drawn-id", "awsRoleArn": arn}))
+        .await;
+    let other = app.create_named("drawn-other").await;
+    let drawn = tenant["awsExternalId"].clone();
+    assert!(is_drawn_external_id(&drawn), "{drawn}");
+    assert!(is_drawn_external_id(&other["awsExternalId"]));
+    assert_ne!(drawn, other["awsExternalId"], "one per tenant");
+    // The customer puts the id it was given in its role's trust policy.
+    customer_role(&arn, drawn.as_str());
+    let tenant_id = id(&tenant);
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let aws = resource(&resources(&app, &tenant_id).await, "aws-integration").clone();
+    assert_eq!(aws["status"], "ready", "{aws}");
+    assert_eq!(aws["externalId"], drawn);
+}
+
+#[tokio::test]
+async fn only_a_platform_admin_imports_or_rotates_an_external_id() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("rotated").await;
+    let tenant_id = id(&tenant);
+    let path = format!("/v1/tenants/{tenant_id}");
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(&tenant_id),
+    );
+    let patch = |body: Value| {
+        TestRequest::new("PATCH", &path)
+            .header("content-type", "application/merge-patch+json")
+            .raw(body.to_string().as_bytes())
+    };
+    for body in [
+        json!({"awsExternalId": "chosen-by-the-customer"}),
+        json!({"awsExternalId": null}),
+    ] {
+        let refused = app.send(patch(body.clone()).bearer(&admin)).await;
+        assert_eq!(refused.status, 403, "{body}: {}", refused.body);
+        assert_eq!(
+            refused.body["notices"],
+            json!(["aws-external-id-is-chosen-by-the-platform"])
+        );
+    }
+    let unchanged = app
+        .send(
+            patch(json!({"awsExternalId": tenant["awsExternalId"], "locale": "de"})).bearer(&admin),
+        )
+        .await;
+    assert_eq!(
+        unchanged.status, 200,
+        "sent back as read: {}",
+        unchanged.body
+    );
+    assert_eq!(unchanged.body["awsExternalId"], tenant["awsExternalId"]);
+
+    let imported = app
+        .send(patch(json!({"awsExternalId": "imported-4711"})))
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert_eq!(imported.body["awsExternalId"], "imported-4711");
+    let rotated = app.send(patch(json!({"awsExternalId": null}))).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert!(is_drawn_external_id(&rotated.body["awsExternalId"]));
+    assert_ne!(rotated.body["awsExternalId"], tenant["awsExternalId"]);
+}
+
+#[tokio::test]
+async fn a_tenant_stored_without_an_external_id_reads_and_gets_one_at_its_first_role_check() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app().await;
+    let arn = role_arn("legacy");
+    let tenant = app
+        .create_tenant(&json!({"name": "Legacy", "slug": "legacy-ext", "awsRoleArn": arn}))
+        .await;
+    let tenant_id = id(&tenant);
+    // As the code before generated external ids wrote it: without one.
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .key("SK", AttributeValue::S("TENANT".into()))
+        .update_expression("REMOVE awsExternalId")
+        .send()
+        .await
+        .unwrap();
+    let read = app.tenant(&tenant_id).await;
+    assert!(read["awsExternalId"].is_null(), "{read}");
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(&tenant_id),
+    );
+    let patched = app
+        .send(
+            TestRequest::new("PATCH", &format!("/v1/tenants/{tenant_id}"))
+                .json(&json!({"locale": "it"}))
+                .bearer(&admin),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert!(patched.body["awsExternalId"].is_null());
+
+    // Its role trusted the platform without the id it is about to get.
+    customer_role(&arn, Some("old-unchecked"));
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let now = app.tenant(&tenant_id).await;
+    let drawn = now["awsExternalId"].clone();
+    assert!(is_drawn_external_id(&drawn), "{now}");
+    assert_eq!(
+        now["provisioning"]["failures"][0]["error"]["code"],
+        "AccessDenied"
+    );
+    let updated = app
+        .stored_events()
+        .await
+        .into_iter()
+        .find(|e| e["type"] == "tenant.updated" && e["actor"]["id"] == "provision-tenant")
+        .expect("the drawn id is an event of the worker's");
+    assert_eq!(updated["changes"]["awsExternalId"]["to"], drawn);
+
+    // The customer trusts the drawn id; a retry assumes the role with it.
+    customer_role(&arn, drawn.as_str());
+    let retried = app
+        .post(
+            &format!("/v1/tenants/{tenant_id}/provisioning/retry"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retried.status, 202, "{}", retried.body);
+    assert!(app.deliver_provisioning(&tenant_id, 1).await.is_empty());
+    let aws = resource(&resources(&app, &tenant_id).await, "aws-integration").clone();
+    assert_eq!(aws["status"], "ready", "{aws}");
+    assert_eq!(aws["externalId"], drawn);
+}
+
+fn resend_as_tenant_admin(app: &TestApp, tenant_id: &str) -> TestRequest {
+    let admin = app.token(
+        "tenant-boss",
+        &[tenant_shared::domain::Role::TenantAdmin],
+        Some(tenant_id),
+    );
+    TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation")).bearer(&admin)
+}
+
+#[tokio::test]
+async fn a_resend_within_the_interval_is_429_with_retry_after_and_sends_and_changes_nothing() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = spawn_app_with(&[("INVITATION_RESEND_INTERVAL_MINUTES", "15")]).await;
+    let (tenant_id, email, _) = ready_owner_invitation(&app, "resend-limit").await;
+    let started = std::time::Instant::now();
+    let first = app.send(resend_as_tenant_admin(&app, &tenant_id)).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let token = invitation_token(&email).unwrap();
+    let (version, mails, events) = (
+        app.tenant(&tenant_id).await["version"].clone(),
+        mails_to(&email),
+        types_of(&app, &tenant_id).await.len(),
+    );
+    for request in [
+        resend_as_tenant_admin(&app, &tenant_id),
+        // The limit is the tenant's: a platform admin waits too.
+        TestRequest::new("POST", &format!("/v1/tenants/{tenant_id}/invitation")),
+    ] {
+        let again = app.send(request).await;
+        assert_eq!(again.status, 429, "{}", again.body);
+        assert_eq!(again.code(), "rate_limited");
+        let wait: u64 = again
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=15 * 60).contains(&wait), "{wait}");
+        // Counted from the last resend: what is left of its 15 minutes.
+        let elapsed = started.elapsed().as_secs();
+        assert!(wait + elapsed + 1 >= 15 * 60, "{wait} s after {elapsed} s");
+        assert_eq!(again.body["details"]["retryAfterSeconds"], wait);
+        assert!(again.body["requestId"].is_string());
+    }
+    assert_eq!(
+        app.tenant(&tenant_id).await["version"],
+        version,
+        "nothing written"
+    );
+    assert_eq!(mails_to(&email), mails, "nothing sent");
+    assert_eq!(types_of(&app, &tenant_id).await.len(), events, "no event");
+    assert_eq!(
+        invitation_token(&email).unwrap(),
+        token,
+        "the link still works"
+    );
+
+    // Once the interval has passed since the last resend, the next one goes out.
+    let long_ago = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 15 * 60
+        - 1)
+    .to_string();
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key("PK", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .key("SK", AttributeValue::S("TENANT".into()))
+        .update_expression("SET invitationResentAt = :t")
+        .expression_attribute_values(":t", AttributeValue::N(long_ago))
+        .send()
+        .await
+        .unwrap();
+    let later = app.send(resend_as_tenant_admin(&app, &tenant_id)).await;
+    assert_eq!(later.status, 202, "{}", later.body);
+    assert_eq!(mails_to(&email), mails + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_resends_send_exactly_one_mail() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let (tenant_id, email, _) = ready_owner_invitation(&app, "resend-race").await;
+    let mails = mails_to(&email);
+    let resends: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, tenant_id) = (app.clone(), tenant_id.clone());
+            tokio::spawn(async move {
+                app.send(resend_as_tenant_admin(&app, &tenant_id))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for resend in resends {
+        statuses.push(resend.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 429, 429, 429, 429, 429, 429, 429]);
+    assert_eq!(mails_to(&email), mails + 1);
+}
+
+#[tokio::test]
+async fn the_invitation_mail_quotes_the_tenant_name_in_its_body_never_in_its_subject() {
+    let app = spawn_app().await;
+    let email = owner_email("subject");
+    let name = "URGENT: verify your bank account at evil.example";
+    let tenant = app
+        .create_tenant(&json!({"name": name, "slug": "subject-line", "ownerEmail": email}))
+        .await;
+    assert!(app.deliver_provisioning(&id(&tenant), 1).await.is_empty());
+    let resent = app.send(resend_as_tenant_admin(&app, &id(&tenant))).await;
+    assert_eq!(resent.status, 202, "{}", resent.body);
+    let mails: Vec<Value> = sent_mail()
+        .into_iter()
+        .filter(|m| m["destinations"]["ToAddresses"][0] == email.as_str())
+        .collect();
+    assert_eq!(mails.len(), 2, "the worker's and the resend's");
+    for mail in mails {
+        let subject = mail["subject"].as_str().unwrap();
+        assert!(
+            !subject.contains("URGENT") && !subject.contains("evil"),
+            "{subject}"
+        );
+        let body = mail["body"].as_str().unwrap();
+        assert!(body.contains(&format!("\"{name}\"")), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn only_the_invited_verified_email_accepts_and_a_refusal_spends_nothing() {
+    let app = spawn_app().await;
+    let (tenant_id, email, token) = ready_owner_invitation(&app, "whose-link").await;
+    let version = app.tenant(&tenant_id).await["version"].clone();
+    let events = types_of(&app, &tenant_id).await.len();
+    let post = |bearer: String| {
+        TestRequest::new("POST", "/v1/invitations/accept")
+            .json(&json!({ "token": token }))
+            .bearer(&bearer)
+    };
+    for (why, bearer) in [
+        (
+            "another address",
+            app.email_token("eve", "eve@elsewhere.example", true),
+        ),
+        (
+            "the invited address, unverified",
+            app.email_token("eve", &email, false),
+        ),
+        ("no email at all", app.token("eve", &[], None)),
+        ("a platform admin without the address", app.admin_token()),
+    ] {
+        let refused = app.send(post(bearer)).await;
+        assert_eq!(refused.status, 403, "{why}: {}", refused.body);
+        assert_eq!(refused.code(), "invitation_email_mismatch", "{why}");
+        assert_eq!(
+            refused.body["notices"],
+            json!(["invitations-are-accepted-by-the-invited-email"])
+        );
+        assert!(
+            !refused.body.to_string().contains(&email),
+            "the invited address is not disclosed"
+        );
+    }
+    assert_eq!(app.tenant(&tenant_id).await["version"], version);
+    assert_eq!(types_of(&app, &tenant_id).await.len(), events);
+    assert!(app
+        .get(&format!("/v1/tenants/{tenant_id}/admins"))
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The invited person, whatever the case of the address, still accepts.
+    let accepted = app
+        .send(post(app.email_token("ada", &email.to_uppercase(), true)))
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(accepted.body["ownerUserId"], "ada");
+}
+
+#[tokio::test]
+async fn the_mailed_link_carries_the_token_in_its_fragment_not_its_query() {
+    let app = spawn_app().await;
+    let (_, email, token) = ready_owner_invitation(&app, "fragment").await;
+    let mail = sent_mail()
+        .into_iter()
+        .rev()
+        .find(|m| m["destinations"]["ToAddresses"][0] == email.as_str())
+        .unwrap();
+    let body = mail["body"].as_str().unwrap();
+    let link = format!("{}#token={token}", integration_tests::TEST_ACCEPT_URL);
+    assert!(body.contains(&link), "{body}");
+    assert!(!body.contains("?token="), "{body}");
 }

@@ -263,7 +263,7 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
         "get-tenant" => TestRequest::new("GET", &format!("/v1/tenants/{id}")),
         "update-tenant" => TestRequest::new("PATCH", &format!("/v1/tenants/{id}"))
             .header("content-type", "application/merge-patch+json")
-            .raw(br#"{"ownerName": "Changed"}"#),
+            .raw(br#"{"locale": "fr", "billingEmail": "billing@changed.example"}"#),
         "delete-tenant" => TestRequest::new("DELETE", &format!("/v1/tenants/{id}")),
         "upgrade-tenant" => json_post(format!("/v1/tenants/{id}/upgrade"), json!({"plan": "pro"})),
         "downgrade-tenant" => json_post(
@@ -429,4 +429,51 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// PATCH bodies that change a guarded field, and the notice a tenant admin's 403 cites.
+const GUARDED_PATCHES: [(&str, &str); 4] = [
+    (
+        r#"{"ownerEmail": "someone@else.example"}"#,
+        "owner-fields-need-platform-admin",
+    ),
+    (r#"{"maxUsers": 1000000}"#, "limits-need-platform-admin"),
+    (r#"{"kind": "enterprise"}"#, "limits-need-platform-admin"),
+    (
+        r#"{"awsExternalId": "chosen-by-the-customer"}"#,
+        "aws-external-id-is-chosen-by-the-platform",
+    ),
+];
+
+#[tokio::test]
+async fn owner_limit_and_external_id_fields_are_changed_by_platform_admins_only() {
+    let app = spawn_app().await;
+    let mut mismatches = Vec::new();
+    for (body, notice) in GUARDED_PATCHES {
+        for caller in CALLERS {
+            let world = world(&app, caller, "update-tenant").await;
+            let id = world.own["id"].as_str().unwrap();
+            let req = TestRequest::new("PATCH", &format!("/v1/tenants/{id}"))
+                .header("content-type", "application/merge-patch+json")
+                .raw(body.as_bytes());
+            let response = app.send(with_credential(&app, req, caller, &world)).await;
+            let tenant_admin = matches!(
+                caller,
+                Caller::TokenTenantAdmin | Caller::GrantedAdmin | Caller::TenantAdminKey
+            );
+            let (want, notices) = if tenant_admin {
+                (403, json!([notice]))
+            } else {
+                let want = expected("update-tenant", caller, Target::Own, 200);
+                (want, response.body["notices"].clone())
+            };
+            if response.status != want || response.body["notices"] != notices {
+                mismatches.push(format!(
+                    "{body} as {caller:?}: want {want} {notices}, got {} {}",
+                    response.status, response.body
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -217,3 +217,132 @@ async fn patching_an_unknown_tenant_is_404() {
         .await;
     assert_eq!(response.status, 404);
 }
+
+/// `PATCH path` with `body` as a tenant admin of `tenant` (a token claiming it).
+fn patch_as_tenant_admin(
+    app: &integration_tests::TestApp,
+    tenant: &str,
+    body: &serde_json::Value,
+) -> TestRequest {
+    TestRequest::new("PATCH", &format!("/v1/tenants/{tenant}"))
+        .header("content-type", "application/merge-patch+json")
+        .raw(body.to_string().as_bytes())
+        .bearer(&app.token(
+            "tenant-boss",
+            &[tenant_shared::domain::Role::TenantAdmin],
+            Some(tenant),
+        ))
+}
+
+#[tokio::test]
+async fn a_tenant_admin_may_not_change_the_owner_fields_and_is_told_why() {
+    let app = spawn_app().await;
+    let t = app
+        .create_tenant(&json!({
+            "name": "Owned", "slug": "owned", "ownerEmail": "owner@owned.example",
+            "ownerName": "Ada Owner", "ownerUserId": "ada"
+        }))
+        .await;
+    let id = t["id"].as_str().unwrap();
+    for change in [
+        json!({"ownerEmail": "attacker@evil.example"}),
+        json!({"ownerEmail": null}),
+        json!({"ownerName": "Eve"}),
+        json!({"ownerUserId": "eve"}),
+        json!({"name": "Renamed", "ownerEmail": "victim@elsewhere.example"}),
+    ] {
+        let r = app.send(patch_as_tenant_admin(&app, id, &change)).await;
+        assert_eq!(r.status, 403, "{change}: {}", r.body);
+        assert_eq!(r.code(), "forbidden");
+        assert_eq!(
+            r.body["notices"],
+            json!(["owner-fields-need-platform-admin"]),
+            "{change}"
+        );
+    }
+    assert_eq!(app.tenant(id).await["version"], 1, "nothing was written");
+    // Sent back unchanged, the owner fields ask nothing; the tenant's own fields are its
+    // admins' to change.
+    let unchanged = app
+        .send(patch_as_tenant_admin(
+            &app,
+            id,
+            &json!({"ownerEmail": "owner@owned.example", "name": "Renamed", "locale": "fr"}),
+        ))
+        .await;
+    assert_eq!(unchanged.status, 200, "{}", unchanged.body);
+    assert_eq!(unchanged.body["name"], "Renamed");
+    // A platform admin may change the owner.
+    let by_platform = app
+        .patch(
+            &format!("/v1/tenants/{id}"),
+            &json!({"ownerEmail": "new-owner@owned.example", "ownerName": "Bea"}),
+        )
+        .await;
+    assert_eq!(by_platform.status, 200, "{}", by_platform.body);
+    assert_eq!(by_platform.body["ownerEmail"], "new-owner@owned.example");
+}
+
+#[tokio::test]
+async fn a_tenant_admin_may_not_raise_its_limits_or_change_its_kind() {
+    let app = spawn_app().await;
+    let t = app
+        .create_tenant(&json!({"name": "Limited", "slug": "limited", "maxUsers": 5}))
+        .await;
+    let id = t["id"].as_str().unwrap();
+    for change in [
+        json!({"maxUsers": 1_000_000}),
+        json!({"maxUsers": null}),
+        json!({"maxWorkspaces": 100}),
+        json!({"maxProjects": 100}),
+        json!({"maxEnvironments": 100}),
+        json!({"dataRetentionDays": 3650}),
+        json!({"kind": "enterprise"}),
+    ] {
+        let r = app.send(patch_as_tenant_admin(&app, id, &change)).await;
+        assert_eq!(r.status, 403, "{change}: {}", r.body);
+        assert_eq!(
+            r.body["notices"],
+            json!(["limits-need-platform-admin"]),
+            "{change}"
+        );
+    }
+    // A key bound to the tenant is refused the same way.
+    let key = app
+        .create_api_key(&json!({"name": "k", "roles": ["tenant_admin"], "tenantId": id}))
+        .await;
+    let by_key = app
+        .send(
+            TestRequest::new("PATCH", &format!("/v1/tenants/{id}"))
+                .json(&json!({"maxUsers": 6}))
+                .api_key(key["key"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(by_key.status, 403, "{}", by_key.body);
+    assert_eq!(
+        by_key.body["notices"],
+        json!(["limits-need-platform-admin"])
+    );
+    let now = app.tenant(id).await;
+    assert_eq!(
+        (now["version"].clone(), now["maxUsers"].clone()),
+        (json!(1), json!(5))
+    );
+    // Unchanged limits ask nothing; a platform admin sets them.
+    let same = app
+        .send(patch_as_tenant_admin(
+            &app,
+            id,
+            &json!({"maxUsers": 5, "kind": "standard"}),
+        ))
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    let by_platform = app
+        .patch(
+            &format!("/v1/tenants/{id}"),
+            &json!({"maxUsers": 50, "kind": "enterprise"}),
+        )
+        .await;
+    assert_eq!(by_platform.status, 200, "{}", by_platform.body);
+    assert_eq!(by_platform.body["maxUsers"], 50);
+}

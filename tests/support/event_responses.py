@@ -21,6 +21,7 @@ PATTERNS = [
     (re.compile(r"tenant-api-verification=[0-9a-f]{32}"), "tenant-api-verification=<token>"),
     (re.compile(r"tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}"), "<api-key>"),
     (re.compile(r"key_[0-9a-f]{32}"), "<key-id>"),
+    (re.compile(r"ext_[0-9a-f]{64}"), "<aws-external-id>"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),
 ]
 # Fields whose value is random or time-dependent however it is spelled.

@@ -191,7 +191,7 @@ done
 check "provisioning reaches ready" ready "$status" "$(cat "$log_dir/body"; tail -n 20 "$log_dir/pump.log")"
 invitation=$(.venv/bin/python tests/support/devpump.py invitations --endpoint "http://127.0.0.1:$DB_PORT" \
   | awk '$1 == "owner@provisioned.example" { sub("INVITATION=", "", $3); print $3 }' | tail -n 1)
-ada=$(env "${local_auth[@]}" "$tenantctl" token --sub ada --email ada@provisioned.example)
+ada=$(env "${local_auth[@]}" "$tenantctl" token --sub ada --email owner@provisioned.example)
 check "curl POST /v1/invitations/accept" 200 \
   "$(request "authorization: Bearer $ada" POST /v1/invitations/accept "{\"token\":\"$invitation\"}")" "$(cat "$log_dir/body")"
 owner=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ownerUserId"))' "$log_dir/body")

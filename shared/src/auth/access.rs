@@ -389,6 +389,7 @@ impl Auth {
                     bound_roles,
                     bound_tenant: key.tenant_id,
                     verified_email_domain: None,
+                    verified_email: None,
                 }
             }
             (None, Credential::Bearer(_)) => return Err(invalid("token was not verified")),

@@ -38,6 +38,9 @@ pub struct Caller {
     pub bound_roles: Roles,
     /// The domain of the caller's email, when its token says the issuer verified it.
     pub verified_email_domain: Option<DomainName>,
+    /// The caller's email address as its token gives it (trimmed), only when the token
+    /// says the issuer verified it: invitations are accepted by the address they went to.
+    pub verified_email: Option<String>,
 }
 
 /// The kind of principal behind a credential.
@@ -59,6 +62,13 @@ impl Caller {
             CallerKind::User => UserId::parse(&self.id).ok(),
             CallerKind::ApiKey => None,
         }
+    }
+
+    /// Whether the caller's verified email is `email` (case-insensitively).
+    pub fn has_verified_email(&self, email: &str) -> bool {
+        self.verified_email
+            .as_deref()
+            .is_some_and(|own| own.to_lowercase() == email.trim().to_lowercase())
     }
 
     /// The Cedar entity type of the principal.

@@ -279,11 +279,14 @@ pub fn caller_from_claims(
         claims.get(&settings.email_verified_claim),
         Some(Value::Bool(true))
     ) || matches!(claims.get(&settings.email_verified_claim), Some(Value::String(v)) if v == "true");
-    let verified_email_domain = claims
+    let verified_email = claims
         .get(&settings.email_claim)
         .and_then(Value::as_str)
         .filter(|_| verified)
-        .and_then(email_domain);
+        .map(str::trim)
+        .filter(|email| !email.is_empty());
+    let verified_email_domain = verified_email.and_then(email_domain);
+    let verified_email = verified_email.map(str::to_owned);
     Ok(Caller {
         kind: CallerKind::User,
         id: user.to_string(),
@@ -291,6 +294,7 @@ pub fn caller_from_claims(
         bound_tenant: tenant,
         bound_roles,
         verified_email_domain,
+        verified_email,
     })
 }
 
@@ -415,6 +419,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(caller.bound_roles, Roles::from([Role::TenantMember]));
+    }
+
+    #[test]
+    fn the_email_counts_only_when_the_configured_verified_claim_says_true() {
+        let mut s = settings();
+        s.email_claim = "mail".into();
+        s.email_verified_claim = "mail_ok".into();
+        let caller = |value: Value| caller_from_claims(&claims(value), &s).unwrap();
+        let verified = caller(json!({"sub": "a", "mail": " Ada@Acme.Example ", "mail_ok": true}));
+        assert_eq!(verified.verified_email.as_deref(), Some("Ada@Acme.Example"));
+        assert!(verified.has_verified_email("ada@acme.example"));
+        assert!(!verified.has_verified_email("eve@acme.example"));
+        let as_text = caller(json!({"sub": "a", "mail": "ada@acme.example", "mail_ok": "true"}));
+        assert!(as_text.has_verified_email("ada@acme.example"));
+        for unverified in [
+            json!({"sub": "a", "mail": "ada@acme.example", "mail_ok": false}),
+            json!({"sub": "a", "mail": "ada@acme.example"}),
+            json!({"sub": "a", "email": "ada@acme.example", "email_verified": true}),
+        ] {
+            let c = caller(unverified.clone());
+            assert_eq!(c.verified_email, None, "{unverified}");
+            assert!(!c.has_verified_email("ada@acme.example"));
+        }
     }
 
     #[test]

@@ -82,6 +82,13 @@ pub enum Action {
     ResendInvitation,
     /// Spending an invitation token (any authenticated user).
     AcceptInvitation,
+    /// Changing a tenant's owner fields (`ownerEmail`, `ownerName`, `ownerUserId`) with
+    /// PATCH: asked besides [`Action::UpdateTenant`].
+    ChangeOwner,
+    /// Changing a tenant's limits and plan-like fields (`maxUsers`, ..., `kind`) with PATCH.
+    ChangeLimits,
+    /// Setting a tenant's STS external id (`awsExternalId`) with PATCH.
+    SetAwsExternalId,
 }
 
 impl Action {
@@ -113,6 +120,9 @@ impl Action {
             Self::RetryProvisioning => "RetryProvisioning",
             Self::ResendInvitation => "ResendInvitation",
             Self::AcceptInvitation => "AcceptInvitation",
+            Self::ChangeOwner => "ChangeOwner",
+            Self::ChangeLimits => "ChangeLimits",
+            Self::SetAwsExternalId => "SetAwsExternalId",
         }
     }
 }
@@ -402,7 +412,7 @@ mod tests {
     use super::*;
     use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-    const ALL_ACTIONS: [Action; 25] = [
+    const ALL_ACTIONS: [Action; 28] = [
         Action::CreateTenant,
         Action::ListTenants,
         Action::ReadTenant,
@@ -428,6 +438,9 @@ mod tests {
         Action::RetryProvisioning,
         Action::ResendInvitation,
         Action::AcceptInvitation,
+        Action::ChangeOwner,
+        Action::ChangeLimits,
+        Action::SetAwsExternalId,
     ];
     use crate::auth::credentials::CallerKind;
     use crate::domain::roles::Role;
@@ -440,6 +453,7 @@ mod tests {
             bound_tenant: None,
             bound_roles: Roles::new(),
             verified_email_domain: None,
+            verified_email: None,
         }
     }
 
@@ -465,7 +479,7 @@ mod tests {
     fn the_policy_file_parses_and_every_policy_is_named() {
         let policies = Policies::load().unwrap();
         assert!(policies.names().contains(&"platform-admin-full-access"));
-        assert_eq!(policies.names().len(), 17);
+        assert_eq!(policies.names().len(), 20);
     }
 
     #[test]
@@ -563,6 +577,7 @@ mod tests {
                         bound_tenant: None,
                         bound_roles: Roles::new(),
                         verified_email_domain: None,
+                        verified_email: None,
                     };
                     for tenant_roles in &tenant_sets {
                         for resource in [
@@ -814,6 +829,24 @@ mod tests {
         );
         assert!(!d.allowed);
         assert_eq!(d.notices, ["platform-actions-need-platform-admin"]);
+    }
+
+    #[test]
+    fn only_platform_admins_change_owner_limits_and_external_id_each_with_its_notice() {
+        for (action, notice) in [
+            (Action::ChangeOwner, "owner-fields-need-platform-admin"),
+            (Action::ChangeLimits, "limits-need-platform-admin"),
+            (
+                Action::SetAwsExternalId,
+                "aws-external-id-is-chosen-by-the-platform",
+            ),
+        ] {
+            let d = decide(&caller(&[]), action, "active", &[Role::TenantAdmin]);
+            assert!(!d.allowed, "{action:?}");
+            assert_eq!(d.notices, [notice]);
+            let admin = caller(&[Role::PlatformAdmin]);
+            assert!(decide(&admin, action, "active", &[]).allowed, "{action:?}");
+        }
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub fn format_rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| utc.unix_timestamp().to_string())
 }
 
+/// The current time in seconds since the epoch.
+pub fn now_epoch_seconds() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// The time `seconds` from now, in the same format.
 pub fn in_seconds(seconds: i64) -> String {
     format_rfc3339(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))

@@ -14,6 +14,8 @@ pub const TOKEN_PREFIX: &str = "inv_";
 const TOKEN_BODY_CHARS: usize = 43;
 /// Default lifetime of an invitation.
 pub const DEFAULT_TTL_HOURS: u32 = 168;
+/// Default least time between two resends of one tenant's invitation.
+pub const DEFAULT_RESEND_INTERVAL_MINUTES: u32 = 10;
 
 /// A freshly drawn token: the text to mail, once, and the hash to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,23 +95,30 @@ pub enum InvitationChange {
     Revoke(String),
 }
 
-/// The email inviting the owner: subject and plain text (SES's Simple content).
-pub fn email(tenant_name: &str, link: &str, expires_at: &str) -> (String, String) {
+/// The email's subject: fixed text, never anything a tenant wrote.
+pub const EMAIL_SUBJECT: &str = "Your invitation to activate an administrator account";
+
+/// The email inviting the owner at `invited`: subject and plain text (SES's Simple
+/// content). The tenant's name is a tenant's own text: it is quoted in the body, as what
+/// it is, and kept out of the subject, which mail clients show as if the platform said it.
+pub fn email(tenant_name: &str, invited: &str, link: &str, expires_at: &str) -> (String, String) {
     (
-        format!("You're invited to administer {tenant_name}"),
+        EMAIL_SUBJECT.to_owned(),
         format!(
-            "You have been made the owner of {tenant_name}.\n\n\
-             Accept the invitation to activate your account:\n{link}\n\n\
+            "You have been made the owner of the tenant named \"{tenant_name}\".\n\n\
+             Accept the invitation to activate your account, signed in as {invited}:\n{link}\n\n\
              The link works once and expires at {expires_at}.\n\
              If you did not expect this email, ignore it.\n"
         ),
     )
 }
 
-/// The accept link: `base` with the token as its `token` query parameter.
+/// The accept link: `base` with the token in its fragment, `#token=...`. A fragment never
+/// leaves the browser: no request line, server log or `Referer` carries it. The accept
+/// page reads it from `location.hash` and posts it (the configuration refuses a base that
+/// has a fragment of its own).
 pub fn link(base: &str, token: &str) -> String {
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}token={token}")
+    format!("{base}#token={token}")
 }
 
 #[cfg(test)]
@@ -135,14 +144,24 @@ mod tests {
     }
 
     #[test]
-    fn the_link_carries_the_token_as_a_query_parameter() {
+    fn the_tenant_name_is_quoted_in_the_body_and_never_in_the_subject() {
+        let name = "FREE PRIZES: click http://evil.example";
+        let (subject, body) = email(name, "ada@acme.example", "https://l", "2026-01-01");
+        assert_eq!(subject, EMAIL_SUBJECT);
+        assert!(!subject.contains("FREE"));
+        assert!(body.contains(&format!("\"{name}\"")), "{body}");
+        assert!(body.contains("ada@acme.example"));
+    }
+
+    #[test]
+    fn the_link_carries_the_token_in_its_fragment_never_its_query() {
         assert_eq!(
             link("https://app.example/accept", "inv_x"),
-            "https://app.example/accept?token=inv_x"
+            "https://app.example/accept#token=inv_x"
         );
         assert_eq!(
             link("https://app.example/a?x=1", "inv_x"),
-            "https://app.example/a?x=1&token=inv_x"
+            "https://app.example/a?x=1#token=inv_x"
         );
     }
 }

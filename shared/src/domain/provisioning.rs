@@ -239,6 +239,11 @@ pub struct ProvisioningState {
     /// Resource id → `<until>#<holder>` of the worker running that step.
     #[serde(default)]
     pub leases: BTreeMap<String, String>,
+    /// When the owner's invitation was last resent (epoch seconds). Not in this JSON: the
+    /// store keeps it as an attribute of its own, which the next resend's write is
+    /// conditioned on (the resend limit).
+    #[serde(skip)]
+    pub invitation_resent_at: Option<i64>,
 }
 
 impl ProvisioningState {

@@ -141,6 +141,9 @@ pub struct TenantFields {
     pub sso_region: Option<AwsRegion>,
     pub email_domain: Option<DomainName>,
     pub aws_role_arn: Option<IamRoleArn>,
+    /// The STS external id the platform assumes `awsRoleArn` with: drawn by the platform
+    /// at create (`ext_` and 64 hex digits) for the customer's trust policy. Only platform
+    /// admins change it: a value imports one, `null` draws a new one.
     pub aws_external_id: Option<AwsExternalId>,
     pub aws_region: Option<AwsRegion>,
     #[schema(minimum = 1, maximum = 1_000_000_000)]
@@ -221,7 +224,55 @@ pub const READ_ONLY_FIELDS: [&str; 10] = [
     "deletedAt",
 ];
 
+/// Mutable fields that only some callers may change: a PATCH that changes one of a group's
+/// fields asks the policies for the group's own permission as well (the policies name who
+/// may; a value sent back unchanged asks nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardedFields {
+    /// Whom the platform mails as the tenant's owner.
+    Owner,
+    /// What the tenant is entitled to: its limits and plan-like fields.
+    Limits,
+    /// The STS external id the platform assumes the tenant's role with.
+    AwsExternalId,
+}
+
+impl GuardedFields {
+    /// Every group.
+    pub const ALL: [Self; 3] = [Self::Owner, Self::Limits, Self::AwsExternalId];
+
+    /// The body names of the group's fields.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Self::Owner => &["ownerEmail", "ownerName", "ownerUserId"],
+            Self::Limits => &[
+                "maxUsers",
+                "maxWorkspaces",
+                "maxProjects",
+                "maxEnvironments",
+                "dataRetentionDays",
+                "kind",
+            ],
+            Self::AwsExternalId => &["awsExternalId"],
+        }
+    }
+}
+
 impl TenantFields {
+    /// The guarded groups with a field that differs between `self` and `next`.
+    pub fn guarded_changes(&self, next: &Self) -> Vec<GuardedFields> {
+        let (before, after) = (self.to_json(), next.to_json());
+        GuardedFields::ALL
+            .into_iter()
+            .filter(|group| {
+                group
+                    .fields()
+                    .iter()
+                    .any(|field| before.get(*field) != after.get(*field))
+            })
+            .collect()
+    }
+
     /// The body names of the mutable fields, in order: the fields [`Self::from_json`]
     /// reads (a test checks they are exactly the struct's).
     pub fn names() -> &'static [&'static str] {
@@ -689,6 +740,30 @@ mod tests {
         read.sort_unstable();
         assert_eq!(read, from_struct);
         assert_eq!(read.len(), 23);
+    }
+
+    #[test]
+    fn guarded_groups_name_mutable_fields_and_report_only_real_changes() {
+        for group in GuardedFields::ALL {
+            for field in group.fields() {
+                assert!(TenantFields::names().contains(field), "{field}");
+            }
+        }
+        let fields = parse(json!({"name": "A", "slug": "acme", "maxUsers": 5}))
+            .unwrap()
+            .fields;
+        assert!(fields.guarded_changes(&fields.clone()).is_empty());
+        let mut next = fields.clone();
+        next.name = DisplayName::parse("B").unwrap();
+        next.locale = Some(Locale::parse("fr").unwrap());
+        assert!(fields.guarded_changes(&next).is_empty(), "free fields");
+        next.owner_name = Some("Eve".into());
+        next.max_users = None;
+        next.aws_external_id = Some(AwsExternalId::parse("chosen").unwrap());
+        assert_eq!(fields.guarded_changes(&next), GuardedFields::ALL);
+        let mut kind = fields.clone();
+        kind.kind = TenantKind::Enterprise;
+        assert_eq!(fields.guarded_changes(&kind), [GuardedFields::Limits]);
     }
 
     #[test]

@@ -593,7 +593,21 @@ impl IamRoleArn {
     }
 }
 
+/// What every external id the platform draws starts with.
+pub const GENERATED_EXTERNAL_ID_PREFIX: &str = "ext_";
+
 impl AwsExternalId {
+    /// A fresh external id for one tenant: [`GENERATED_EXTERNAL_ID_PREFIX`] and 256 random
+    /// bits as 64 lowercase hex digits. Nobody chooses it, so no customer can name
+    /// another's, and it is unique per tenant (a collision of 256 random bits does not
+    /// happen).
+    pub fn generate() -> Result<Self, String> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| format!("drawing an external id: {e}"))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self(format!("{GENERATED_EXTERNAL_ID_PREFIX}{hex}")))
+    }
+
     /// Parses an STS external id (2-1224 characters of `[A-Za-z0-9+=,.@:/_-]`).
     pub fn parse(text: &str) -> Result<Self, String> {
         let ok = (2..=1224).contains(&text.len())
@@ -765,6 +779,22 @@ mod tests {
         ] {
             assert!(AwsRegion::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn generated_external_ids_are_valid_random_and_256_bits_long() {
+        let (a, b) = (
+            AwsExternalId::generate().unwrap(),
+            AwsExternalId::generate().unwrap(),
+        );
+        assert_ne!(a, b);
+        assert_eq!(AwsExternalId::parse(a.as_str()), Ok(a.clone()));
+        let hex = a
+            .as_str()
+            .strip_prefix(GENERATED_EXTERNAL_ID_PREFIX)
+            .unwrap();
+        assert_eq!(hex.len(), 64);
+        assert!(hex.bytes().all(|c| c.is_ascii_hexdigit()));
     }
 
     #[test]

@@ -98,6 +98,11 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     if let ApiError::Unavailable(_) = err {
         headers.insert("retry-after", HeaderValue::from_static("1"));
     }
+    if let ApiError::RateLimited { retry_after, .. } = err {
+        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+            headers.insert("retry-after", value);
+        }
+    }
     response
 }
 

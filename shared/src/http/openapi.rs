@@ -171,7 +171,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
         "update-tenant" => Operation {
             id: "updateTenant",
             summary: "Change a tenant's fields (JSON merge patch, RFC 7396)",
-            who: "platform admins; the tenant's admins",
+            who: "platform admins; the tenant's admins, except the owner fields (`ownerEmail`, `ownerName`, `ownerUserId`), the limits and plan-like fields (`maxUsers`, `maxWorkspaces`, `maxProjects`, `maxEnvironments`, `dataRetentionDays`, `kind`) and `awsExternalId`, which only platform admins may change (403 `forbidden`, `notices`: `owner-fields-need-platform-admin`, `limits-need-platform-admin`, `aws-external-id-is-chosen-by-the-platform`)",
             body: Some((PATCH_TYPES, schema_ref("TenantPatch"))),
             success: (200, "The tenant as changed.", tenant),
             errors: &[400, 404, 409, 412, 413, 415],
@@ -416,7 +416,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
         "resend-tenant-invitation" => Operation {
             id: "resendTenantInvitation",
             tag: "provisioning",
-            summary: "Mail the owner a new invitation (the previous link stops working)",
+            summary: "Mail the owner a new invitation (the previous link stops working); at most one resend per tenant every `InvitationResendIntervalMinutes` (default 10), else 429 with `Retry-After`",
             who: "platform admins; the tenant's admins",
             body: Some((
                 JSON_ONLY,
@@ -424,7 +424,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             )),
             body_optional: true,
             success: (202, "The invitation was sent.", Some(schema_ref("InvitationSent"))),
-            errors: &[400, 404, 409, 413, 415],
+            errors: &[400, 404, 409, 413, 415, 429],
             etag: false,
             ..base
         },
@@ -432,7 +432,7 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             id: "acceptInvitation",
             tag: "provisioning",
             summary: "Accept an owner invitation: the caller becomes an admin and the owner of its tenant",
-            who: "any signed-in user holding the invitation's token (not API keys)",
+            who: "the invited person: a signed-in user whose bearer token carries the invited email (case-insensitively) with the issuer's `email_verified: true` (claim names as configured), holding the invitation's token; anyone else gets 403 `invitation_email_mismatch` and the invitation stays usable (not API keys)",
             body: Some((JSON_ONLY, schema_ref("AcceptInvitation"))),
             success: (200, "The tenant the caller now owns.", tenant),
             errors: &[400, 404, 410, 413, 415],
@@ -507,13 +507,14 @@ fn error_description(status: u16) -> &'static str {
     match status {
         400 => "Invalid input: every invalid field is listed in `details.fields`.",
         401 => "No credential, or one that does not verify.",
-        403 => "The policies deny it (`notices` names them), the tenant is suspended, or X-Tenant-ID does not match.",
+        403 => "The policies deny it (`notices` names them), the tenant is suspended, X-Tenant-ID does not match, or (accepting an invitation) the caller's verified email is not the invited one.",
         404 => "No such resource, or one the caller may not see.",
         409 => "Conflicts with the resource's state.",
         410 => "The invitation expired: ask for a new one.",
         412 => "If-Match does not name the current version.",
         413 => "The body is larger than 64 KiB.",
         415 => "The body's media type is not accepted.",
+        429 => "Done too often (`rate_limited`): the same request is accepted again after `Retry-After` seconds (also in `details.retryAfterSeconds`).",
         503 => "Busy or briefly unavailable: retry after `Retry-After` seconds.",
         _ => "An internal error (logged with the request id; nothing more is said).",
     }
@@ -601,7 +602,7 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
                 header("The Bearer challenge.", json!({"type": "string"})),
             );
         }
-        if status == 503 {
+        if status == 503 || status == 429 {
             headers.insert(
                 "Retry-After".into(),
                 header(
@@ -744,7 +745,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
     }
     schemas.insert("TenantPatch".into(), json!({
         "type": "object",
-        "description": "A JSON merge patch (RFC 7396) of the mutable fields: a member replaces, `null` removes (`kind` and `loginMode` return to their defaults). Read-only and create-only fields may be sent back unchanged. `loginMode` rules apply to the patched result.",
+        "description": "A JSON merge patch (RFC 7396) of the mutable fields: a member replaces, `null` removes (`kind` and `loginMode` return to their defaults). Read-only and create-only fields may be sent back unchanged. `loginMode` rules apply to the patched result. Only platform admins may change the owner fields, the limits and plan-like fields and `awsExternalId` (sent back unchanged, they are fine from anyone who may patch).",
         "additionalProperties": false,
         "properties": patch_properties,
         "examples": [{"ownerName": "Grace Owner", "maxUsers": 100, "metadata": {"crm": null}}],
@@ -805,7 +806,7 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
         "type": "object",
         "required": ["token"],
         "additionalProperties": false,
-        "properties": {"token": {"type": "string", "pattern": "^inv_[A-Za-z0-9_-]{43}$", "description": "The token of the invitation link (its `token` query parameter)."}},
+        "properties": {"token": {"type": "string", "pattern": "^inv_[A-Za-z0-9_-]{43}$", "description": "The token of the invitation link: its fragment's `token` (`#token=...`), which the accept page reads from `location.hash`."}},
     }));
     schemas.insert("ResourceList".into(), json!({
         "type": "object",

@@ -21,12 +21,13 @@
 //! | `PROVISIONING_BLUEPRINT` | the resources each plan needs, as JSON ([`Blueprint`]) | `shared/blueprint.json` |
 //! | `PROVISIONING_MAX_RECEIVES` | deliveries of a provisioning message before its step fails (the queue's `maxReceiveCount`) | `5` |
 //! | `INVITATION_SENDER` | the owner invitation's `From` (an SES-verified identity) | unset: invitations fail `InvitationsNotConfigured` |
-//! | `INVITATION_ACCEPT_URL` | the platform's page the invitation links to (`?token=` is added) | unset: as above |
+//! | `INVITATION_ACCEPT_URL` | the platform's page the invitation links to (`#token=` is added); https, plain http only to a loopback host, no fragment | unset: as above |
 //! | `INVITATION_TTL_HOURS` | how long an invitation is valid | `168` (7 days) |
+//! | `INVITATION_RESEND_INTERVAL_MINUTES` | least minutes between two resends of one tenant's invitation (1-1440) | `10` |
 //! | `SES_ENDPOINT`, `STS_ENDPOINT` | local SES v2 / STS endpoints (moto); unset in AWS | unset |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
-use crate::domain::invitation::DEFAULT_TTL_HOURS;
+use crate::domain::invitation::{DEFAULT_RESEND_INTERVAL_MINUTES, DEFAULT_TTL_HOURS};
 use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
 use crate::domain::provisioning::{Blueprint, DEFAULT_BLUEPRINT};
 
@@ -38,6 +39,8 @@ pub struct InvitationSettings {
     /// The page the link opens; `None`: not configured.
     pub accept_url: Option<String>,
     pub ttl_hours: u32,
+    /// Least minutes between two resends of one tenant's invitation.
+    pub resend_interval_minutes: u32,
 }
 
 /// What the provisioning worker needs to know.
@@ -174,12 +177,7 @@ fn provisioning_settings(
         .map_err(|why| ConfigError::Invalid("PROVISIONING_BLUEPRINT", why))?;
     let accept_url = var("INVITATION_ACCEPT_URL");
     if let Some(url) = &accept_url {
-        if !url.starts_with("https://") && !url.starts_with("http://") {
-            return Err(ConfigError::Invalid(
-                "INVITATION_ACCEPT_URL",
-                "must be an http(s) URL".to_owned(),
-            ));
-        }
+        check_accept_url(url).map_err(|why| ConfigError::Invalid("INVITATION_ACCEPT_URL", why))?;
     }
     Ok(ProvisioningSettings {
         blueprint,
@@ -188,10 +186,53 @@ fn provisioning_settings(
             sender: var("INVITATION_SENDER"),
             accept_url,
             ttl_hours: number(var, "INVITATION_TTL_HOURS", (1, 24 * 90, DEFAULT_TTL_HOURS))?,
+            resend_interval_minutes: number(
+                var,
+                "INVITATION_RESEND_INTERVAL_MINUTES",
+                (1, 24 * 60, DEFAULT_RESEND_INTERVAL_MINUTES),
+            )?,
         },
         ses_endpoint: var("SES_ENDPOINT"),
         sts_endpoint: var("STS_ENDPOINT"),
     })
+}
+
+/// The invitation link carries a token that makes its holder's account the tenant's owner
+/// (with the invited email): it travels over https only, except to this machine.
+fn check_accept_url(url: &str) -> Result<(), String> {
+    if url.contains('#') {
+        return Err(format!(
+            "must have no fragment ('#'): the invitation token is put there ({url})"
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("https://") {
+        return match rest.split(['/', '?']).next() {
+            Some(host) if !host.is_empty() && !host.contains('@') => Ok(()),
+            _ => Err(format!("must be an https URL with a host, not {url}")),
+        };
+    }
+    let plain = lower
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split(['/', '?']).next())
+        .filter(|authority| !authority.contains('@'))
+        .map(|authority| match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+            None => authority.split(':').next().unwrap_or_default().to_owned(),
+        });
+    let loopback = |host: &str| {
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    match plain {
+        Some(host) if loopback(&host) => Ok(()),
+        Some(_) => Err(format!(
+            "must be an https URL: plain http is allowed only to a loopback host (localhost, 127.0.0.1, [::1]), not {url}, since the link carries the invitation token"
+        )),
+        None => Err(format!("must be an https URL, not {url}")),
+    }
 }
 
 fn jwt_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<JwtSettings>, ConfigError> {
@@ -318,6 +359,47 @@ mod tests {
             all.extend(vars.iter().copied());
             assert!(Config::from_lookup(lookup(&all)).is_err(), "{vars:?}");
         }
+    }
+
+    #[test]
+    fn the_invitation_accept_url_is_https_except_on_loopback_and_has_no_fragment() {
+        let check = |url: &str| {
+            Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("INVITATION_ACCEPT_URL", url),
+            ]))
+            .map(|c| c.provisioning.invitations.accept_url)
+        };
+        for ok in [
+            "https://app.example.com/accept-invitation",
+            "HTTPS://app.example.com/a?x=1",
+            "http://localhost:3000/accept-invitation",
+            "http://localhost/accept",
+            "http://127.0.0.1:8080/accept",
+            "http://[::1]:3000/accept",
+        ] {
+            assert_eq!(check(ok).unwrap().as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "http://app.example.com/accept-invitation",
+            "http://localhost.evil.example/accept",
+            "http://localhost@evil.example/accept",
+            "http://10.0.0.1/accept",
+            "https://app.example.com/accept#frag",
+            "ftp://app.example.com/accept",
+            "https:///accept",
+            "app.example.com/accept",
+        ] {
+            let err = check(bad).unwrap_err().to_string();
+            assert!(err.contains("INVITATION_ACCEPT_URL"), "{bad}: {err}");
+        }
+        let err = check("http://app.example.com/accept")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must be an https URL") && err.contains("loopback"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::provisioning::{commit, current, issue, sent_metadata};
+use super::provisioning::{commit, commit_limited, current, issue, sent_metadata, Committed};
 use crate::auth::access::{Session, TenantAccess};
 use crate::domain::event::AdminChange;
 use crate::domain::invitation::{self, InvitationChange};
@@ -32,7 +32,10 @@ fn not_found() -> ApiError {
     )
 }
 
-/// Mails the owner a new invitation; the previous link stops working.
+/// Mails the owner a new invitation; the previous link stops working. At most one resend
+/// per tenant every `resend_interval_minutes`: the write that issues the new token is
+/// conditioned on the stored time of the last resend, so concurrent resends cannot both
+/// pass; one too soon writes and sends nothing and answers `rate_limited`.
 pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, ApiError> {
     let settings = &app.config.provisioning.invitations;
     let (Some(sender), Some(accept_url)) = (&settings.sender, &settings.accept_url) else {
@@ -63,19 +66,45 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
             )));
         }
         let now = clock::now_rfc3339();
+        let now_seconds = clock::now_epoch_seconds();
+        let interval = i64::from(settings.resend_interval_minutes) * 60;
         let (token, issued) = issue(&tenant, &email, settings.ttl_hours, &now)?;
         let mut next = tenant.clone();
         let change = rules::replace_invitation(&tenant, &mut next, &issued);
+        next.provisioning_state.invitation_resent_at = Some(now_seconds);
         // The new token is stored (and the old one revoked) before the mail leaves, so the
         // link in the mail always works.
-        let Some(issued_tenant) =
-            commit(app, &tenant, &hash, next, &change, &origin, Vec::new()).await?
-        else {
-            (tenant, hash) = current(app, &tenant.id).await?;
-            continue;
+        let committed = commit_limited(
+            app,
+            &tenant,
+            &hash,
+            next,
+            &change,
+            &origin,
+            Vec::new(),
+            Some(now_seconds - interval),
+        )
+        .await?;
+        let issued_tenant = match committed {
+            Committed::Written(written) => *written,
+            Committed::Stale => {
+                (tenant, hash) = current(app, &tenant.id).await?;
+                continue;
+            }
+            Committed::TooSoon { resent_at } => {
+                let wait = (resent_at + interval - now_seconds).max(1);
+                return Err(ApiError::RateLimited {
+                    message: format!(
+                        "the invitation of tenant '{}' was resent less than {} minutes ago: retry after {wait} seconds",
+                        tenant.id, settings.resend_interval_minutes
+                    ),
+                    retry_after: u64::try_from(wait).unwrap_or(1),
+                });
+            }
         };
         let (subject, text) = invitation::email(
             issued_tenant.fields.name.as_str(),
+            email.as_str(),
             &invitation::link(accept_url, &token.text),
             &issued.expires_at,
         );
@@ -129,8 +158,9 @@ pub async fn resend(app: &App, access: &TenantAccess) -> Result<InvitationSent, 
     Err(kept_changing(&access.tenant.id))
 }
 
-/// Spends invitation `token`: the caller (a user) becomes an admin and the owner of its
-/// tenant. Returns the tenant and the caller's roles there.
+/// Spends invitation `token`: the caller (a user whose token carries the invited email,
+/// verified) becomes an admin and the owner of its tenant. Returns the tenant and the
+/// caller's roles there.
 pub async fn accept(
     app: &App,
     session: &Session,
@@ -145,6 +175,14 @@ pub async fn accept(
     let Some(invitation) = app.store.invitation(&hash).await? else {
         return Err(not_found());
     };
+    // Holding the link is not enough (links are forwarded, logged, leaked): the caller must
+    // be the invited address, as verified by its identity provider. A refusal spends
+    // nothing, so the invited person can still accept.
+    if !session.caller.has_verified_email(invitation.email.as_str()) {
+        return Err(ApiError::InvitationEmailMismatch {
+            notices: vec!["invitations-are-accepted-by-the-invited-email".to_owned()],
+        });
+    }
     let now = clock::now_rfc3339();
     if invitation.expired(&now) {
         return Err(ApiError::InvitationExpired(invitation.expires_at));

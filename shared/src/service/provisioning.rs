@@ -20,6 +20,7 @@ use crate::domain::{clock, ChangeEvent, EventType, Origin, Tenant, TenantId};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::service::tenants::{kept_changing, MAX_ATTEMPTS};
+use crate::store::tenants::LimitedWrite;
 
 /// The worker's name, the actor of the changes it makes.
 pub const WORKER: &str = "provision-tenant";
@@ -33,11 +34,53 @@ pub(crate) async fn commit(
     app: &App,
     before: &Tenant,
     create_hash: &str,
-    mut after: Tenant,
+    after: Tenant,
     invitation: &InvitationChange,
     origin: &Origin,
     extra: Vec<(EventType, Option<Vec<Resource>>)>,
 ) -> Result<Option<Tenant>, ApiError> {
+    let committed = commit_limited(
+        app,
+        before,
+        create_hash,
+        after,
+        invitation,
+        origin,
+        extra,
+        None,
+    )
+    .await?;
+    Ok(match committed {
+        Committed::Written(after) => Some(*after),
+        Committed::Stale | Committed::TooSoon { .. } => None,
+    })
+}
+
+/// What [`commit_limited`] did.
+#[derive(Debug)]
+pub(crate) enum Committed {
+    /// Written: the tenant as written.
+    Written(Box<Tenant>),
+    /// `before` is stale: nothing was written.
+    Stale,
+    /// The invitation was resent at `resent_at` (epoch seconds), after the limit allows:
+    /// nothing was written.
+    TooSoon { resent_at: i64 },
+}
+
+/// [`commit`], with `resent_by`: only if the stored tenant's invitation was not resent
+/// after that time (epoch seconds), a condition of the write itself.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn commit_limited(
+    app: &App,
+    before: &Tenant,
+    create_hash: &str,
+    mut after: Tenant,
+    invitation: &InvitationChange,
+    origin: &Origin,
+    extra: Vec<(EventType, Option<Vec<Resource>>)>,
+    resent_by: Option<i64>,
+) -> Result<Committed, ApiError> {
     after.version = before.version + 1;
     after.updated_at = clock::now_rfc3339();
     let mut events: Vec<ChangeEvent> = extra
@@ -61,9 +104,13 @@ pub(crate) async fn commit(
     }
     let written = app
         .store
-        .write_tenant(before, &after, create_hash, invitation, &events)
+        .write_tenant_limited(before, &after, create_hash, invitation, &events, resent_by)
         .await?;
-    Ok(written.then_some(after))
+    Ok(match written {
+        LimitedWrite::Written => Committed::Written(Box::new(after)),
+        LimitedWrite::Stale => Committed::Stale,
+        LimitedWrite::TooSoon { resent_at } => Committed::TooSoon { resent_at },
+    })
 }
 
 /// [`commit`] of a change that touches no invitation and adds no event of its own.
@@ -138,6 +185,11 @@ impl Run<'_> {
         match (step, undo) {
             (Step::OwnerInvitation, false) => self.invite(tenant, hash, id).await,
             (Step::AwsIntegration, false) => {
+                // A tenant written before the platform drew external ids may have none:
+                // it gets one now, before its role is ever assumed without.
+                let Some((tenant, hash)) = self.with_external_id(tenant, hash).await? else {
+                    return Ok(());
+                };
                 let result = self.check_role(&tenant).await?;
                 self.record(
                     tenant,
@@ -227,6 +279,7 @@ impl Run<'_> {
         };
         let (subject, text) = invitation::email(
             taken.fields.name.as_str(),
+            email.as_str(),
             &invitation::link(accept_url, &token.text),
             &issued.expires_at,
         );
@@ -279,6 +332,29 @@ impl Run<'_> {
         )
         .await?;
         Ok(())
+    }
+
+    /// `tenant` with an external id: as it is, or with a freshly drawn one written (event
+    /// `tenant.updated`, by the worker). `None`: the tenant changed meanwhile.
+    async fn with_external_id(
+        &self,
+        tenant: Tenant,
+        hash: String,
+    ) -> Result<Option<(Tenant, String)>, ApiError> {
+        if tenant.fields.aws_external_id.is_some() {
+            return Ok(Some((tenant, hash)));
+        }
+        let mut next = tenant.clone();
+        next.fields.aws_external_id = Some(crate::service::tenants::draw_external_id()?);
+        next.version = tenant.version + 1;
+        next.updated_at = clock::now_rfc3339();
+        let event = ChangeEvent::changed(EventType::TenantUpdated, &tenant, &next, self.origin);
+        let written = self
+            .app
+            .store
+            .replace(&tenant, &next, &hash, &event)
+            .await?;
+        Ok(written.then_some((next, hash)))
     }
 
     /// `sts:AssumeRole` on the tenant's role with its external id.

@@ -4,11 +4,13 @@
 use serde_json::{Map, Value};
 
 use crate::auth::access::{Session, TenantAccess};
+use crate::auth::Action;
 use crate::domain::domains::DomainClaim;
 use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
-use crate::domain::tenant::{IfMatch, LoginMode};
+use crate::domain::tenant::{GuardedFields, IfMatch, LoginMode};
+use crate::domain::values::AwsExternalId;
 use crate::domain::{clock, patch, AdminGrant, ChangeEvent, EventType, NewTenant, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
@@ -56,8 +58,13 @@ pub async fn create(
     session: &Session,
     body: Map<String, Value>,
 ) -> Result<Creation, ApiError> {
-    let new = NewTenant::from_json(&body, &app.config.plans)?;
+    let mut new = NewTenant::from_json(&body, &app.config.plans)?;
     let digest = hex_sha256(&canonical_json(&Value::Object(body)));
+    // The platform draws the tenant's STS external id, unless the (platform admin's)
+    // create imports one. A replay finds the tenant made first, with the id drawn then.
+    if new.fields.aws_external_id.is_none() {
+        new.fields.aws_external_id = Some(draw_external_id()?);
+    }
     let now = clock::now_rfc3339();
     let tenant = Tenant::create(&new, &now);
     let admins: Vec<AdminGrant> = new
@@ -148,7 +155,24 @@ pub async fn mutate(
     Err(kept_changing(id))
 }
 
-/// Applies a JSON merge patch to the tenant's mutable fields.
+/// A fresh STS external id for a tenant.
+pub(crate) fn draw_external_id() -> Result<AwsExternalId, ApiError> {
+    AwsExternalId::generate().map_err(|e| ApiError::internal("drawing an external id", e))
+}
+
+/// The permission a change to `group`'s fields needs besides [`Action::UpdateTenant`].
+fn guard_action(group: GuardedFields) -> Action {
+    match group {
+        GuardedFields::Owner => Action::ChangeOwner,
+        GuardedFields::Limits => Action::ChangeLimits,
+        GuardedFields::AwsExternalId => Action::SetAwsExternalId,
+    }
+}
+
+/// Applies a JSON merge patch to the tenant's mutable fields. A change to a guarded field
+/// (owner, limits, external id) needs the policies' permission for it too: a value sent
+/// back unchanged needs none. `"awsExternalId": null` does not remove the external id: it
+/// draws a new one (a rotation; a value imports one).
 pub async fn update(
     app: &App,
     access: &TenantAccess,
@@ -162,7 +186,14 @@ pub async fn update(
         EventType::TenantUpdated,
         |current| {
             current.ensure_not_deleted("updated")?;
-            current.with_fields(patch::apply(current, patch_body)?)
+            let mut fields = patch::apply(current, patch_body)?;
+            if patch_body.get("awsExternalId") == Some(&Value::Null) {
+                fields.aws_external_id = Some(draw_external_id()?);
+            }
+            for group in current.fields.guarded_changes(&fields) {
+                app.auth.check_on(access, guard_action(group))?;
+            }
+            current.with_fields(fields)
         },
     )
     .await

@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -29,6 +31,9 @@ const TENANT_ENTITY: &str = "tenant";
 const CREATE_HASH: &str = "createHash";
 /// Attribute holding the tenant's resources, invitation and step leases, as JSON text.
 const PROVISIONING_STATE: &str = "provisioningState";
+/// Attribute holding when the owner's invitation was last resent (epoch seconds): a number
+/// of its own, so that a resend's write can be conditioned on it.
+const INVITATION_RESENT_AT: &str = "invitationResentAt";
 
 /// The reservation that makes a slug globally unique; never deleted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +97,12 @@ fn tenant_item(tenant: &Tenant, create_hash: &str) -> Result<Item, ApiError> {
             .context("encoding a tenant's provisioning state")?;
         set(PROVISIONING_STATE, state);
     }
+    if let Some(at) = tenant.provisioning_state.invitation_resent_at {
+        item.insert(
+            INVITATION_RESENT_AT.to_owned(),
+            AttributeValue::N(at.to_string()),
+        );
+    }
     Ok(item)
 }
 
@@ -106,12 +117,15 @@ pub(crate) fn tenant_from_item(item: Item) -> Result<Option<(Tenant, String)>, A
         Some(Value::String(hash)) => hash,
         _ => String::new(),
     };
-    let state: ProvisioningState = match fields.remove(PROVISIONING_STATE) {
+    let mut state: ProvisioningState = match fields.remove(PROVISIONING_STATE) {
         Some(Value::String(text)) => {
             serde_json::from_str(&text).context("decoding a tenant's provisioning state")?
         }
         _ => ProvisioningState::default(),
     };
+    state.invitation_resent_at = fields
+        .remove(INVITATION_RESENT_AT)
+        .and_then(|at| at.as_i64());
     if let Some(metadata) = fields.get_mut("metadata") {
         let parsed = match metadata {
             Value::String(text) => serde_json::from_str::<Value>(text).ok(),
@@ -194,15 +208,45 @@ pub(crate) fn tenant_put(
     after: &Tenant,
     create_hash: &str,
 ) -> Result<TransactWriteItem, ApiError> {
-    let put = Put::builder()
+    tenant_put_if(table, before, after, create_hash, None)
+}
+
+/// [`tenant_put`], also conditioned, with `resent_by`, on the stored invitation not having
+/// been resent after that time (epoch seconds); a refusal returns the stored item.
+fn tenant_put_if(
+    table: &str,
+    before: &Tenant,
+    after: &Tenant,
+    create_hash: &str,
+    resent_by: Option<i64>,
+) -> Result<TransactWriteItem, ApiError> {
+    let mut put = Put::builder()
         .table_name(table)
         .set_item(Some(tenant_item(after, create_hash)?))
         .condition_expression("#v = :v")
         .expression_attribute_names("#v", "version")
-        .expression_attribute_values(":v", AttributeValue::N(before.version.to_string()))
-        .build()
-        .context("building a tenant update")?;
+        .expression_attribute_values(":v", AttributeValue::N(before.version.to_string()));
+    if let Some(cutoff) = resent_by {
+        put = put
+            .condition_expression("#v = :v AND (attribute_not_exists(#r) OR #r <= :r)")
+            .expression_attribute_names("#r", INVITATION_RESENT_AT)
+            .expression_attribute_values(":r", AttributeValue::N(cutoff.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    }
+    let put = put.build().context("building a tenant update")?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// What a write under the resend limit found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitedWrite {
+    /// Written.
+    Written,
+    /// The tenant changed meanwhile: nothing was written (read it again).
+    Stale,
+    /// The invitation was resent at `resent_at` (epoch seconds), within the limit: nothing
+    /// was written.
+    TooSoon { resent_at: i64 },
 }
 
 /// An update adding `delta` to the counters in the tenant's stats shard.
@@ -401,8 +445,32 @@ impl Store {
         invitation: &InvitationChange,
         events: &[ChangeEvent],
     ) -> Result<bool, ApiError> {
+        let written = self
+            .write_tenant_limited(before, after, create_hash, invitation, events, None)
+            .await?;
+        Ok(written == LimitedWrite::Written)
+    }
+
+    /// [`Self::write_tenant`] under the resend limit: with `resent_by`, the write also
+    /// requires (in its condition, so that concurrent resends cannot both pass) that the
+    /// stored tenant's invitation was not resent after `resent_by` (epoch seconds).
+    pub async fn write_tenant_limited(
+        &self,
+        before: &Tenant,
+        after: &Tenant,
+        create_hash: &str,
+        invitation: &InvitationChange,
+        events: &[ChangeEvent],
+        resent_by: Option<i64>,
+    ) -> Result<LimitedWrite, ApiError> {
         let mut tx = TransactWrite::new();
-        let tenant_op = tx.push(tenant_put(self.table(), before, after, create_hash)?);
+        let tenant_op = tx.push(tenant_put_if(
+            self.table(),
+            before,
+            after,
+            create_hash,
+            resent_by,
+        )?);
         let delta = stats::delta(Some(before), after);
         if !delta.is_empty() {
             tx.push(counter_update(self.table(), &after.id, &delta)?);
@@ -417,8 +485,27 @@ impl Store {
         // The transaction's client token makes a retried send that already committed
         // succeed instead of failing its own version condition.
         match tx.run(self).await? {
-            Outcome::Committed => Ok(true),
-            outcome if outcome.refused(tenant_op) => Ok(false),
+            Outcome::Committed => Ok(LimitedWrite::Written),
+            outcome if outcome.refused(tenant_op) => {
+                let Some(cutoff) = resent_by else {
+                    return Ok(LimitedWrite::Stale);
+                };
+                // Which part of the condition failed: the stored item tells (the tenant put
+                // is the transaction's first operation, whose item a refusal returns).
+                let stored = match outcome {
+                    Outcome::Refused { old: Some(old), .. } => tenant_from_item(old)?,
+                    _ => self.get_with_hash(&before.id).await?,
+                };
+                Ok(match stored {
+                    Some((tenant, _)) if tenant.version == before.version => {
+                        match tenant.provisioning_state.invitation_resent_at {
+                            Some(at) if at > cutoff => LimitedWrite::TooSoon { resent_at: at },
+                            _ => LimitedWrite::Stale,
+                        }
+                    }
+                    _ => LimitedWrite::Stale,
+                })
+            }
             _ => Err(ApiError::internal(
                 "updating a tenant",
                 "a condition failed on a fresh event id or invitation",
@@ -470,11 +557,16 @@ mod tests {
 
     #[test]
     fn a_tenant_item_round_trips_with_its_keys_and_metadata_as_text() {
-        let t = tenant(json!({
+        let mut t = tenant(json!({
             "name": "Acme", "slug": "acme", "maxUsers": 5,
             "metadata": {"tier": {"level": 2, "tags": ["a", null]}}
         }));
+        t.provisioning_state.invitation_resent_at = Some(1_767_225_600);
         let item = tenant_item(&t, "digest").unwrap();
+        assert!(
+            matches!(&item[INVITATION_RESENT_AT], AttributeValue::N(n) if n == "1767225600"),
+            "a number of its own, for the resend's condition"
+        );
         assert!(matches!(&item["metadata"], AttributeValue::S(text) if text.starts_with('{')));
         assert!(matches!(&item["maxUsers"], AttributeValue::N(n) if n == "5"));
         assert!(matches!(&item["GSI1PK"], AttributeValue::S(pk) if pk == keys::LIVE_TENANTS));
