@@ -334,3 +334,37 @@ async fn hidden_and_missing_tenants_answer_identically() {
         .await;
     assert_eq!((by_slug.status, no_slug.status), (404, 404));
 }
+
+#[tokio::test]
+async fn a_token_subject_is_taken_literally_so_an_encoded_spelling_is_not_the_same_user() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("acme").await;
+    let id = tenant["id"].as_str().unwrap();
+    // The path names the user percent-encoded, as a URL must: the grant is for `alice|x`.
+    let granted = app
+        .send(TestRequest::new(
+            "PUT",
+            &format!("/v1/tenants/{id}/admins/alice%7Cx"),
+        ))
+        .await;
+    assert_eq!(granted.status, 201, "{}", granted.body);
+    assert_eq!(granted.body["userId"], "alice|x");
+
+    let literal = app.token("alice|x", &[], None);
+    let got = app
+        .send(TestRequest::new("GET", &format!("/v1/tenants/{id}")).bearer(&literal))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["currentUserRoles"], json!(["tenant_admin"]));
+
+    // A token whose subject is the encoded spelling is someone else (and `%` is no
+    // character of a user id): it holds none of alice|x's grants.
+    let encoded = app.token("alice%7Cx", &[], None);
+    for path in [format!("/v1/tenants/{id}"), "/v1/tenants".to_owned()] {
+        let response = app
+            .send(TestRequest::new("GET", &path).bearer(&encoded))
+            .await;
+        assert_eq!(response.status, 401, "{path}: {}", response.body);
+        assert_eq!(response.code(), "unauthenticated");
+    }
+}
