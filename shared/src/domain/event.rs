@@ -39,6 +39,8 @@ pub enum EventType {
     DomainVerified,
     #[serde(rename = "tenant.domain_removed")]
     DomainRemoved,
+    #[serde(rename = "tenant.domain_unverified")]
+    DomainUnverified,
     #[serde(rename = "tenant.provisioning_started")]
     ProvisioningStarted,
     #[serde(rename = "tenant.provisioned")]
@@ -65,7 +67,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the README's order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::TenantCreated,
         Self::TenantUpdated,
         Self::TenantPlanChanged,
@@ -77,6 +79,7 @@ impl EventType {
         Self::DomainAdded,
         Self::DomainVerified,
         Self::DomainRemoved,
+        Self::DomainUnverified,
         Self::ProvisioningStarted,
         Self::Provisioned,
         Self::ProvisioningFailed,
@@ -104,6 +107,7 @@ impl EventType {
             Self::DomainAdded => "tenant.domain_added",
             Self::DomainVerified => "tenant.domain_verified",
             Self::DomainRemoved => "tenant.domain_removed",
+            Self::DomainUnverified => "tenant.domain_unverified",
             Self::ProvisioningStarted => "tenant.provisioning_started",
             Self::Provisioned => "tenant.provisioned",
             Self::ProvisioningFailed => "tenant.provisioning_failed",
