@@ -569,3 +569,40 @@ async fn each_run_checks_a_bounded_page_the_longest_unchecked_first() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn domains_verified_before_rechecks_existed_are_enrolled_once_and_then_checked() {
+    let app = spawn_app().await;
+    let tenant = sso_tenant(&app, "legacy-sso").await;
+    let domain = unique("legacy");
+    let c = claim(&app, &tenant, &domain).await;
+    publish(&c);
+    assert_eq!(verify(&app, &tenant, &domain).await.status, 200);
+    // A reservation as written before: no place in the re-verification queue.
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("DOMAIN#{domain}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("DOMAIN".into()),
+        )
+        .update_expression("REMOVE GSI2PK, GSI2SK, checkedAt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        run_later(&app, 1, 100).await["checked"],
+        0,
+        "not in the queue"
+    );
+
+    let enrol = tenant_shared::service::domains::enrol_unscheduled;
+    assert_eq!(enrol(&app.app).await.unwrap(), 1);
+    assert_eq!(enrol(&app.app).await.unwrap(), 0, "once");
+    let run = run_later(&app, 1, 100).await;
+    assert_eq!(counts(&run, &["checked", "passed"]), [1, 1], "{run}");
+}

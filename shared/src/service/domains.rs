@@ -355,3 +355,9 @@ async fn unverify(
     }
     Err(kept_changing(&due.tenant_id))
 }
+
+/// Enrols the verified domains reserved before scheduled re-verification existed in its
+/// queue (a one-off over the whole table, `tenantctl enrol-domains`); how many.
+pub async fn enrol_unscheduled(app: &App) -> Result<usize, ApiError> {
+    app.store.enrol_unscheduled_domains().await
+}

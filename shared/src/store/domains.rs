@@ -434,6 +434,62 @@ impl Store {
         Ok(matches!(tx.run(self).await?, Outcome::Committed))
     }
 
+    /// Puts verified domains reserved before scheduled re-verification existed (without
+    /// a place in GSI2's `DOMAINCHECKS`) in its queue, as if last checked when verified.
+    /// Scans the whole table: a one-off (`tenantctl enrol-domains`). How many it enrolled.
+    pub async fn enrol_unscheduled_domains(&self) -> Result<usize, ApiError> {
+        let mut enrolled = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(self.table())
+                .filter_expression("#e = :domain AND attribute_not_exists(#gsi)")
+                .expression_attribute_names("#e", keys::ENTITY)
+                .expression_attribute_names("#gsi", keys::GSI2PK)
+                .expression_attribute_values(":domain", AttributeValue::S("domain".to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error("finding unscheduled domains"))?;
+            for item in page.items.unwrap_or_default() {
+                let r: ReservationItem = from_item(item)?;
+                let at = r
+                    .checked_at
+                    .clone()
+                    .unwrap_or_else(|| r.verified_at.clone());
+                let update = aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(self.table())
+                    .set_key(Some(reservation_key(r.domain.as_str())))
+                    .update_expression("SET #gsi = :p, GSI2SK = :sk, checkedAt = :at")
+                    .condition_expression("attribute_exists(PK) AND attribute_not_exists(#gsi)")
+                    .expression_attribute_names("#gsi", keys::GSI2PK)
+                    .expression_attribute_values(
+                        ":p",
+                        AttributeValue::S(keys::DOMAIN_CHECKS.to_owned()),
+                    )
+                    .expression_attribute_values(
+                        ":sk",
+                        AttributeValue::S(keys::domain_check_sk(&at, r.domain.as_str())),
+                    )
+                    .expression_attribute_values(":at", AttributeValue::S(at))
+                    .build()
+                    .context("building a domain enrolment")?;
+                let mut tx = TransactWrite::new();
+                tx.push(TransactWriteItem::builder().update(update).build());
+                if matches!(tx.run(self).await?, Outcome::Committed) {
+                    enrolled += 1;
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(enrolled),
+            }
+        }
+    }
+
     /// The tenant `domain` is verified for, if any (one strongly consistent key read).
     pub async fn domain_owner(&self, domain: &DomainName) -> Result<Option<TenantId>, ApiError> {
         let item = self
