@@ -198,3 +198,20 @@ async fn a_key_the_issuer_withdrew_stops_verifying_once_the_jwks_max_age_has_pas
     assert_eq!(kept.status, 200, "{}", kept.body);
     assert_eq!(issuer.hits.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn an_expired_jwks_that_cannot_be_downloaded_again_is_not_trusted_503() {
+    let issuer = issuer_caching(all_keys(), Some("max-age=1")).await;
+    let app = spawn_app_with(&[("JWT_JWKS_URL", &issuer.url)]).await;
+    let get =
+        || TestRequest::new("GET", "/v1/tenants").bearer(&sign(Algorithm::RS256, "rsa-1", &rsa()));
+    assert_eq!(app.send(get()).await.status, 200);
+    // The issuer breaks (its document is no JWKS): the cached set serves its max-age out.
+    *issuer.jwks.lock().unwrap() = Value::Null;
+    assert_eq!(app.send(get()).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Then it is not trusted any more: the keys cannot be confirmed, so 503, not 200.
+    let response = app.send(get()).await;
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.code(), "service_unavailable");
+}
