@@ -334,3 +334,179 @@ async fn hidden_and_missing_tenants_answer_identically() {
         .await;
     assert_eq!((by_slug.status, no_slug.status), (404, 404));
 }
+
+#[tokio::test]
+async fn a_token_subject_is_taken_literally_so_an_encoded_spelling_is_not_the_same_user() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("acme").await;
+    let id = tenant["id"].as_str().unwrap();
+    // The path names the user percent-encoded, as a URL must: the grant is for `alice|x`.
+    let granted = app
+        .send(TestRequest::new(
+            "PUT",
+            &format!("/v1/tenants/{id}/admins/alice%7Cx"),
+        ))
+        .await;
+    assert_eq!(granted.status, 201, "{}", granted.body);
+    assert_eq!(granted.body["userId"], "alice|x");
+
+    let literal = app.token("alice|x", &[], None);
+    let got = app
+        .send(TestRequest::new("GET", &format!("/v1/tenants/{id}")).bearer(&literal))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["currentUserRoles"], json!(["tenant_admin"]));
+
+    // A token whose subject is the encoded spelling is someone else (and `%` is no
+    // character of a user id): it holds none of alice|x's grants.
+    let encoded = app.token("alice%7Cx", &[], None);
+    for path in [format!("/v1/tenants/{id}"), "/v1/tenants".to_owned()] {
+        let response = app
+            .send(TestRequest::new("GET", &path).bearer(&encoded))
+            .await;
+        assert_eq!(response.status, 401, "{path}: {}", response.body);
+        assert_eq!(response.code(), "unauthenticated");
+    }
+}
+
+/// A caller: its credential and the `X-Tenant-ID` it sends, if any.
+struct Who {
+    name: &'static str,
+    token: Option<String>,
+    api_key: Option<String>,
+    tenant_header: Option<String>,
+}
+
+impl Who {
+    fn on(&self, mut request: TestRequest) -> TestRequest {
+        if let Some(token) = &self.token {
+            request = request.bearer(token);
+        }
+        if let Some(key) = &self.api_key {
+            request = request.api_key(key);
+        }
+        if let Some(tenant) = &self.tenant_header {
+            request = request.header("x-tenant-id", tenant);
+        }
+        request
+    }
+}
+
+/// Callers without a role on any tenant but `mine` (or a suspended one of their own),
+/// each with a reason that used to be answered before "hidden": its own tenant suspended,
+/// or an `X-Tenant-ID` naming another tenant than the one asked about.
+async fn callers_who_may_not_see_others(
+    app: &integration_tests::TestApp,
+    mine: &str,
+    third: &str,
+) -> Vec<Who> {
+    let frozen = app.create_named("frozen").await;
+    let frozen = frozen["id"].as_str().unwrap();
+    let suspend = app
+        .send(TestRequest::new(
+            "POST",
+            &format!("/v1/tenants/{frozen}/suspend"),
+        ))
+        .await;
+    assert_eq!(suspend.status, 200, "{}", suspend.body);
+    let provisioner = app
+        .create_api_key(&json!({"name": "p", "roles": ["provisioner"]}))
+        .await["key"]
+        .as_str()
+        .map(str::to_owned);
+    let granted = app
+        .send(TestRequest::new(
+            "PUT",
+            &format!("/v1/tenants/{mine}/admins/gina"),
+        ))
+        .await;
+    assert_eq!(granted.status, 201, "{}", granted.body);
+    let admin_of = |tenant: &str| Some(app.token("alice", &[Role::TenantAdmin], Some(tenant)));
+    vec![
+        Who {
+            name: "tenant admin",
+            token: admin_of(mine),
+            api_key: None,
+            tenant_header: None,
+        },
+        Who {
+            name: "suspended tenant's admin",
+            token: admin_of(frozen),
+            api_key: None,
+            tenant_header: None,
+        },
+        Who {
+            name: "tenant admin naming a third tenant in X-Tenant-ID",
+            token: admin_of(mine),
+            api_key: None,
+            tenant_header: Some(third.to_owned()),
+        },
+        Who {
+            name: "granted admin naming its own tenant in X-Tenant-ID",
+            token: Some(app.token("gina", &[], None)),
+            api_key: None,
+            tenant_header: Some(mine.to_owned()),
+        },
+        Who {
+            name: "provisioner naming a third tenant in X-Tenant-ID",
+            token: None,
+            api_key: provisioner,
+            tenant_header: Some(third.to_owned()),
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_tenant_route_answers_a_hidden_tenant_as_a_missing_one_whatever_else_is_wrong() {
+    let app = spawn_app().await;
+    let mine = app.create_named("mine").await;
+    let theirs = app.create_named("theirs").await;
+    let third = app.create_named("third").await;
+    let (mine, theirs, third) = (
+        mine["id"].as_str().unwrap(),
+        theirs["id"].as_str().unwrap(),
+        third["id"].as_str().unwrap(),
+    );
+    let callers = callers_who_may_not_see_others(&app, mine, third).await;
+    let tenant_routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.path.contains("{id}") || r.path.contains("{slug}"))
+        .collect();
+    assert!(tenant_routes.len() >= 20, "every tenant route");
+    for route in tenant_routes {
+        for who in &callers {
+            let mut answers = Vec::new();
+            for (id, slug) in [(theirs, "theirs"), (SOME_TENANT, "nobody")] {
+                let path = route
+                    .path
+                    .replace("{id}", id)
+                    .replace("{slug}", slug)
+                    .replace("{userId}", "seed-admin")
+                    .replace("{domain}", "theirs.example.com")
+                    .replace("{resourceId}", "db");
+                let mut request = who.on(TestRequest::new(route.method, &path));
+                if matches!(route.method, "POST" | "PUT" | "PATCH") {
+                    request = request.json(&json!({}));
+                }
+                let response = app.send(request).await;
+                let message = response.body["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace(id, "<tenant>")
+                    .replace(slug, "<tenant>");
+                answers.push((response.status, response.code().to_owned(), message));
+            }
+            let name = who.name;
+            assert_eq!(
+                answers[0].0, 404,
+                "{} {} as {name}: {:?}",
+                route.method, route.path, answers[0]
+            );
+            assert_eq!(
+                answers[0], answers[1],
+                "{} {} as {name}: a hidden tenant answers unlike a missing one",
+                route.method, route.path
+            );
+        }
+    }
+}

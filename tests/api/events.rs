@@ -777,3 +777,94 @@ async fn the_publisher_puts_every_event_on_the_bus_and_a_failed_put_loses_nothin
         ids(same_call)
     );
 }
+
+#[tokio::test]
+async fn an_event_stored_too_large_for_the_bus_is_published_trimmed_never_refused() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("huge").await;
+    let mut items = event_items(&app).await;
+    assert_eq!(items.len(), 1);
+    // An event item as written before events were bounded: far over EventBridge's 256 KiB.
+    let mut stored: Value = serde_json::from_str(items[0]["event"].as_s().unwrap()).unwrap();
+    stored["resources"] = json!((0..50)
+        .map(
+            |i| json!({"id": format!("resource-{i}"), "type": "rds-cluster",
+                        "metadata": {"notes": "m".repeat(6000)}})
+        )
+        .collect::<Vec<_>>());
+    let oversized = stored.to_string();
+    assert!(oversized.len() > 256 * 1024);
+    items[0].insert("event".into(), AttributeValue::S(oversized));
+    let records = [StreamEvent {
+        sequence_number: "000000000000000000001",
+        event: published_event(&items[0]),
+    }];
+
+    let bus_name = format!("bus-{}", uuid::Uuid::now_v7().simple());
+    let (sqs, url) = bus_with_queue(&bus_name).await;
+    let bus = EventBridgeBus::new(eventbridge_client(&local_settings()), &bus_name);
+    let published = publish(&bus, &records).await;
+    assert_eq!(published.failed_at, None);
+    assert_eq!(published.put, 1);
+    let delivered = drain(&sqs, &url).await;
+    assert_eq!(delivered.len(), 1, "delivered, not dead-lettered");
+    let (kind, detail) = &delivered[0];
+    assert_eq!(kind, "tenant.created");
+    let id = id(&tenant);
+    assert_eq!(detail["eventId"], stored["eventId"]);
+    assert_eq!(detail["truncated"], true);
+    assert_eq!(detail["omitted"], json!(["resources"]));
+    assert_eq!(
+        detail["fullState"],
+        json!({"tenant": format!("/v1/tenants/{id}"),
+               "resources": format!("/v1/tenants/{id}/resources")})
+    );
+    assert_eq!(detail["tenant"]["slug"], "huge", "what still fits is kept");
+}
+
+#[tokio::test]
+async fn a_resource_report_past_the_tenants_total_is_refused_with_409_and_shrinking_is_not() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("bulky").await;
+    let base = format!("/v1/tenants/{}/resources", id(&tenant));
+    // Each report is within every per-resource bound, and about 7 KB serialized.
+    let report = |notes: &str| {
+        json!({
+            "type": "rds-cluster", "status": "failed",
+            "arn": format!("arn:aws:rds:eu-west-1:123456789012:cluster:{}", "c".repeat(1900)),
+            "metadata": {"notes": notes},
+            "error": {"code": "Throttled", "message": "€".repeat(1000)},
+        })
+    };
+    let big = "m".repeat(2000);
+    let mut accepted = 0;
+    let refused = loop {
+        let put = TestRequest::new("PUT", &format!("{base}/db-{accepted}")).json(&report(&big));
+        let response = app.send(put).await;
+        if response.status != 201 {
+            break response;
+        }
+        accepted += 1;
+        assert!(accepted < 50, "the total never refused a report");
+    };
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.code(), "invalid_state");
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 131072 bytes of resources"),
+        "{}",
+        refused.body
+    );
+    assert!(accepted >= 10, "only {accepted} accepted");
+    // The tenant's item and its events stay within their limits: it reads and lists.
+    assert_eq!(app.get(&base).await.status, 200);
+    assert_eq!(app.tenant(&id(&tenant)).await["slug"], "bulky");
+    // A report that makes the tenant's resources smaller is taken.
+    let shrink = TestRequest::new("PUT", &format!("{base}/db-0")).json(&report("small"));
+    assert_eq!(app.send(shrink).await.status, 200);
+    for event in app.stored_events().await {
+        assert!(event.to_string().len() <= 240 * 1024);
+    }
+}

@@ -17,6 +17,14 @@ struct Issuer {
 }
 
 async fn issuer(jwks: Value) -> Issuer {
+    issuer_caching(jwks, None).await
+}
+
+/// [`issuer`] answering with `Cache-Control: <cache_control>` when given.
+async fn issuer_caching(jwks: Value, cache_control: Option<&str>) -> Issuer {
+    let cache_header = cache_control
+        .map(|value| format!("cache-control: {value}\r\n"))
+        .unwrap_or_default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/.well-known/jwks.json",
@@ -35,7 +43,7 @@ async fn issuer(jwks: Value) -> Issuer {
             count.fetch_add(1, Ordering::SeqCst);
             let body = doc.lock().unwrap().to_string();
             let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{cache_header}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = socket.write_all(response.as_bytes()).await;
@@ -162,6 +170,48 @@ async fn an_unreachable_jwks_is_a_503_not_a_401() {
     let response = app
         .send(TestRequest::new("GET", "/v1/tenants").bearer(&token))
         .await;
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.code(), "service_unavailable");
+}
+
+#[tokio::test]
+async fn a_key_the_issuer_withdrew_stops_verifying_once_the_jwks_max_age_has_passed() {
+    let issuer = issuer_caching(all_keys(), Some("public, max-age=1")).await;
+    let app = spawn_app_with(&[("JWT_JWKS_URL", &issuer.url)]).await;
+    let get = |token: String| TestRequest::new("GET", "/v1/tenants").bearer(&token);
+    let rsa_token = || sign(Algorithm::RS256, "rsa-1", &rsa());
+    assert_eq!(app.send(get(rsa_token())).await.status, 200);
+
+    // The issuer withdraws the RSA key. Within the max-age the cached set still holds it.
+    *issuer.jwks.lock().unwrap() = only("ec-1");
+    assert_eq!(app.send(get(rsa_token())).await.status, 200);
+    assert_eq!(issuer.hits.load(Ordering::SeqCst), 1);
+
+    // Once the max-age has passed, the set is downloaded again and the key is gone.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let withdrawn = app.send(get(rsa_token())).await;
+    assert_eq!(withdrawn.status, 401, "{}", withdrawn.body);
+    assert_eq!(withdrawn.code(), "unauthenticated");
+    assert_eq!(issuer.hits.load(Ordering::SeqCst), 2);
+    // The key that remains still verifies, from the fresh set.
+    let kept = app.send(get(sign(Algorithm::ES256, "ec-1", &ec()))).await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_eq!(issuer.hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_expired_jwks_that_cannot_be_downloaded_again_is_not_trusted_503() {
+    let issuer = issuer_caching(all_keys(), Some("max-age=1")).await;
+    let app = spawn_app_with(&[("JWT_JWKS_URL", &issuer.url)]).await;
+    let get =
+        || TestRequest::new("GET", "/v1/tenants").bearer(&sign(Algorithm::RS256, "rsa-1", &rsa()));
+    assert_eq!(app.send(get()).await.status, 200);
+    // The issuer breaks (its document is no JWKS): the cached set serves its max-age out.
+    *issuer.jwks.lock().unwrap() = Value::Null;
+    assert_eq!(app.send(get()).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Then it is not trusted any more: the keys cannot be confirmed, so 503, not 200.
+    let response = app.send(get()).await;
     assert_eq!(response.status, 503, "{}", response.body);
     assert_eq!(response.code(), "service_unavailable");
 }

@@ -440,3 +440,169 @@ async fn hostile_domains_and_lookups_get_400_never_500() {
         assert_eq!(r.status, 404, "{raw}");
     }
 }
+
+/// The counts of a run's summary, by name.
+fn counts(run: &Value, names: &[&str]) -> Vec<i64> {
+    names
+        .iter()
+        .map(|n| run[*n].as_i64().unwrap_or(-1))
+        .collect()
+}
+
+/// Runs `reverify-domains` as its schedule does (through the Lambda handler, now).
+async fn scheduled_run(app: &TestApp) -> Value {
+    let mut context = lambda_http::Context::default();
+    context.request_id = uuid::Uuid::now_v7().to_string();
+    let event = json!({"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}});
+    let done = tenant_shared::handlers::reverify_domains(
+        &app.app,
+        lambda_http::LambdaEvent::new(event, context),
+    )
+    .await
+    .expect("a run of reverify-domains");
+    serde_json::to_value(done).unwrap()
+}
+
+/// A run of the re-verification `hours` from now (the grace period without the wait).
+async fn run_later(app: &TestApp, hours: i64, page: usize) -> Value {
+    let origin = tenant_shared::domain::event::Origin::service("reverify-domains", "later");
+    let now = tenant_shared::domain::clock::in_seconds(hours * 3600);
+    let done = tenant_shared::service::domains::reverify(&app.app, &now, page, &origin)
+        .await
+        .expect("a later run");
+    serde_json::to_value(done).unwrap()
+}
+
+#[tokio::test]
+async fn a_verified_domain_whose_record_stays_gone_for_72_hours_is_unverified_and_admits_no_one() {
+    let app = spawn_app().await;
+    let domain = unique("lapsed");
+    let tenant = app
+        .create_tenant(&json!({"name": "Lapsed", "slug": "lapsed", "loginMode": "email_domain", "emailDomain": domain}))
+        .await;
+    let domains_path = format!("/v1/tenants/{}/domains", id(&tenant));
+    let claim = app.get(&domains_path).await.body["items"][0].clone();
+    publish(&claim);
+    assert_eq!(verify(&app, &tenant, &domain).await.status, 200);
+    let ana = app.email_token("ana", &format!("ana@{domain}"), true);
+    let path = format!("/v1/tenants/{}", id(&tenant));
+    let admitted = || async {
+        app.send(TestRequest::new("GET", &path).bearer(&ana))
+            .await
+            .status
+    };
+    assert_eq!(admitted().await, 200);
+
+    // The daily run finds the record: nothing changes.
+    let run = scheduled_run(&app).await;
+    assert_eq!(counts(&run, &["checked", "passed"]), [1, 1], "{run}");
+
+    // The record is withdrawn: the next runs find it gone, within the grace period.
+    integration_tests::withdraw_txt(claim["verification"]["name"].as_str().unwrap());
+    let run = scheduled_run(&app).await;
+    assert_eq!(run["failing"], 1, "{run}");
+    let run = run_later(&app, 71, 100).await;
+    assert_eq!(counts(&run, &["failing", "unverified"]), [1, 0], "{run}");
+    assert_eq!(
+        admitted().await,
+        200,
+        "still verified within the grace period"
+    );
+    assert_eq!(
+        discover_email(&app, &format!("x@{domain}")).await.status,
+        200
+    );
+
+    // 72 hours after the first failed check: unverified, with its event, and admission
+    // and discovery stop.
+    let run = run_later(&app, 72, 100).await;
+    assert_eq!(run["unverified"], 1, "{run}");
+    assert_eq!(admitted().await, 404);
+    assert_eq!(
+        discover_email(&app, &format!("x@{domain}")).await.status,
+        404
+    );
+    let listed = app.get(&domains_path).await.body["items"][0].clone();
+    assert_eq!(listed["status"], "unverified", "{listed}");
+    assert!(listed["failingSince"].is_string());
+    let last = app.stored_events().await.pop().unwrap();
+    assert_eq!(last["type"], "tenant.domain_unverified");
+    assert_eq!(
+        last["domain"],
+        json!({"domain": domain, "status": "unverified"})
+    );
+    assert_eq!(last["actor"]["kind"], "service");
+    // Nothing is left to check, and a later run changes nothing.
+    assert_eq!(run_later(&app, 100, 100).await["checked"], 0);
+
+    // Publishing the record again and verifying restores it.
+    publish(&claim);
+    assert_eq!(verify(&app, &tenant, &domain).await.status, 200);
+    assert_eq!(admitted().await, 200);
+}
+
+#[tokio::test]
+async fn each_run_checks_a_bounded_page_the_longest_unchecked_first() {
+    let app = spawn_app().await;
+    let tenant = sso_tenant(&app, "paged-sso").await;
+    let mut claims = Vec::new();
+    for label in ["first", "second", "third"] {
+        let domain = unique(label);
+        let c = claim(&app, &tenant, &domain).await;
+        publish(&c);
+        assert_eq!(verify(&app, &tenant, &domain).await.status, 200);
+        claims.push(c);
+    }
+    // The third domain's record goes; a page of two checks the two verified first.
+    integration_tests::withdraw_txt(claims[2]["verification"]["name"].as_str().unwrap());
+    let run = run_later(&app, 1, 2).await;
+    assert_eq!(
+        counts(&run, &["checked", "passed", "failing"]),
+        [2, 2, 0],
+        "{run}"
+    );
+    // The next run continues with the third (now the longest unchecked), then the first.
+    let run = run_later(&app, 2, 2).await;
+    assert_eq!(
+        counts(&run, &["checked", "passed", "failing"]),
+        [2, 1, 1],
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn domains_verified_before_rechecks_existed_are_enrolled_once_and_then_checked() {
+    let app = spawn_app().await;
+    let tenant = sso_tenant(&app, "legacy-sso").await;
+    let domain = unique("legacy");
+    let c = claim(&app, &tenant, &domain).await;
+    publish(&c);
+    assert_eq!(verify(&app, &tenant, &domain).await.status, 200);
+    // A reservation as written before: no place in the re-verification queue.
+    app.client
+        .update_item()
+        .table_name(&app.table)
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("DOMAIN#{domain}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("DOMAIN".into()),
+        )
+        .update_expression("REMOVE GSI2PK, GSI2SK, checkedAt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        run_later(&app, 1, 100).await["checked"],
+        0,
+        "not in the queue"
+    );
+
+    let enrol = tenant_shared::service::domains::enrol_unscheduled;
+    assert_eq!(enrol(&app.app).await.unwrap(), 1);
+    assert_eq!(enrol(&app.app).await.unwrap(), 0, "once");
+    let run = run_later(&app, 1, 100).await;
+    assert_eq!(counts(&run, &["checked", "passed"]), [1, 1], "{run}");
+}

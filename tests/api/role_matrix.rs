@@ -26,9 +26,15 @@ enum Caller {
     LoginServiceKey,
     /// A platform API key holding only `provisioner`.
     ProvisionerKey,
+    /// A token whose tenant claim is the own tenant, with `tenant_admin`, after the own
+    /// tenant was suspended.
+    SuspendedTenantAdmin,
+    /// A token whose tenant claim is the own tenant, with `tenant_admin`, sending an
+    /// `X-Tenant-ID` that names the other tenant.
+    MismatchedHeaderAdmin,
 }
 
-const CALLERS: [Caller; 9] = [
+const CALLERS: [Caller; 11] = [
     Caller::Anonymous,
     Caller::NoRoles,
     Caller::PlatformAdmin,
@@ -38,6 +44,8 @@ const CALLERS: [Caller; 9] = [
     Caller::TenantAdminKey,
     Caller::LoginServiceKey,
     Caller::ProvisionerKey,
+    Caller::SuspendedTenantAdmin,
+    Caller::MismatchedHeaderAdmin,
 ];
 
 /// Which tenant a tenant-scoped request targets.
@@ -103,6 +111,14 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
         _ if function == "get-openapi" => allowed,
         Caller::Anonymous => 401,
         Caller::PlatformAdmin => allowed,
+        // "Hidden or missing" is decided first: another tenant is 404 whatever else is
+        // wrong with the request.
+        Caller::SuspendedTenantAdmin | Caller::MismatchedHeaderAdmin if target == Target::Other => {
+            404
+        }
+        // Then its own tenant, and everything else: 403 `tenant_suspended` /
+        // `tenant_mismatch`.
+        Caller::SuspendedTenantAdmin | Caller::MismatchedHeaderAdmin => 403,
         // A login page's key discovers logins and nothing else; tenants stay hidden.
         Caller::LoginServiceKey if function == "discover-login" => allowed,
         Caller::LoginServiceKey if target == Target::Platform => 403,
@@ -236,6 +252,11 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
             .to_owned(),
         _ => String::new(),
     };
+    if caller == Caller::SuspendedTenantAdmin {
+        let path = format!("/v1/tenants/{}/suspend", tenants[0]["id"].as_str().unwrap());
+        let suspended = app.send(TestRequest::new("POST", &path)).await;
+        assert_eq!(suspended.status, 200, "{}", suspended.body);
+    }
     let other = tenants.pop().unwrap();
     let own = tenants.pop().unwrap();
     World {
@@ -345,6 +366,12 @@ fn with_credential(
         Caller::TenantAdminKey => request.api_key(&world.tenant_key),
         Caller::LoginServiceKey => request.api_key(&world.login_key),
         Caller::ProvisionerKey => request.api_key(&world.provisioner_key),
+        Caller::SuspendedTenantAdmin => {
+            request.bearer(&app.token("claimed-admin", &[Role::TenantAdmin], Some(own)))
+        }
+        Caller::MismatchedHeaderAdmin => request
+            .bearer(&app.token("claimed-admin", &[Role::TenantAdmin], Some(own)))
+            .header("x-tenant-id", world.other["id"].as_str().unwrap()),
     }
 }
 
@@ -374,6 +401,17 @@ async fn endpoint_cases(function: &'static str, allowed: u16) -> (usize, Vec<Str
                 mismatches.push(format!(
                     "{function} as {caller:?} on {target:?}: want {want}, got {} {}",
                     response.status, response.body
+                ));
+            }
+            let code = response.code();
+            let denial = match caller {
+                Caller::SuspendedTenantAdmin => "tenant_suspended",
+                Caller::MismatchedHeaderAdmin => "tenant_mismatch",
+                _ => code,
+            };
+            if response.status == 403 && code != denial {
+                mismatches.push(format!(
+                    "{function} as {caller:?} on {target:?}: want {denial}, got {code}"
                 ));
             }
             if response.status == 403 {
@@ -421,7 +459,7 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
     while let Some(result) = running.join_next().await {
         settle(result);
     }
-    assert!(cases >= 320, "only {cases} cases ran");
+    assert!(cases >= 530, "only {cases} cases ran");
     mismatches.sort();
     assert!(
         mismatches.is_empty(),

@@ -715,3 +715,16 @@ pub fn customer_role(arn: &str, external_id: Option<&str>) {
     let status = command.status().expect("run localdb.py role");
     assert!(status.success(), "localdb.py role failed");
 }
+
+/// Withdraws every TXT record at `name` on the loopback DNS server (gone at once: the
+/// name answers NXDOMAIN).
+pub fn withdraw_txt(name: &str) {
+    let path = dns()
+        .1
+        .join(name.trim_end_matches('.').to_ascii_lowercase());
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("withdraw a DNS record: {e}"),
+    }
+}

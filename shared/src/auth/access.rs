@@ -241,6 +241,11 @@ impl Auth {
         decision.allowed.then_some(roles)
     }
 
+    /// Decides `action` on tenant `id` (`None`: no such tenant). "Hidden or missing" is
+    /// decided before any other denial: a tenant that does not exist is 404 for everyone
+    /// (authenticated), and a denied caller without a role on the tenant (not a platform
+    /// admin) gets that same 404, never `tenant_mismatch`, `tenant_suspended` or
+    /// `forbidden`, which would tell that the tenant exists.
     fn decide_on_tenant(
         &self,
         session: Session,
@@ -249,15 +254,13 @@ impl Auth {
         tenant: Option<(Tenant, String)>,
         granted_admin: bool,
     ) -> Result<TenantAccess, ApiError> {
-        let roles = match &tenant {
-            Some((t, _)) => session.roles_on(t, granted_admin),
-            None => session.caller.platform_roles.clone(),
+        let Some((tenant, create_hash)) = tenant else {
+            tracing::info!(caller = %session.caller.id, action = action.name(), "no such tenant");
+            return Err(ApiError::tenant_not_found(id));
         };
+        let roles = session.roles_on(&tenant, granted_admin);
         let tenant_roles: Roles = roles::tenant_only(&roles);
-        let status = tenant
-            .as_ref()
-            .map(|(t, _)| t.status.as_str())
-            .unwrap_or("missing");
+        let status = tenant.status.as_str();
         let decision = self.policies.decide(
             action,
             &Facts {
@@ -273,19 +276,18 @@ impl Auth {
         let hide =
             (tenant_roles.is_empty() && !session.caller.is_platform_admin()).then_some(id.as_str());
         conclude(&session, action, decision, hide)?;
-        match tenant {
-            Some((tenant, create_hash)) => Ok(TenantAccess {
-                session,
-                tenant,
-                create_hash,
-                roles,
-            }),
-            None => Err(ApiError::tenant_not_found(id)),
-        }
+        Ok(TenantAccess {
+            session,
+            tenant,
+            create_hash,
+            roles,
+        })
     }
 }
 
-/// Turns a denial into its error: the forbid policies that matched choose the code.
+/// Turns a denial into its error. With `hide` (the caller may not see the tenant named),
+/// the 404 a missing tenant gets, before anything else; otherwise the forbid policies that
+/// matched choose the code.
 fn conclude(
     session: &Session,
     action: Action,
@@ -301,6 +303,10 @@ fn conclude(
         notices = ?decision.notices,
         "request denied by policy"
     );
+    if let Some(id) = hide {
+        // Word for word what a missing tenant answers.
+        return Err(ApiError::tenant_not_found(id));
+    }
     let cites = |id: &str| decision.notices.iter().any(|n| n == id);
     if cites("tenant-header-must-match") {
         Err(ApiError::TenantMismatch {
@@ -312,9 +318,6 @@ fn conclude(
         Err(ApiError::TenantSuspended {
             notices: decision.notices,
         })
-    } else if let Some(id) = hide {
-        // Word for word what a missing tenant answers.
-        Err(ApiError::tenant_not_found(id))
     } else {
         Err(ApiError::Forbidden {
             notices: decision.notices,

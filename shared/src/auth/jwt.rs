@@ -1,9 +1,13 @@
 //! Bearer tokens: JWT verification.
 //!
 //! RS256 and ES256 tokens are checked against the issuer's JWKS, downloaded on the first
-//! token that needs it and kept for the life of the execution environment; a token whose
-//! `kid` is not in the cached set triggers a refresh (at most one a minute, so random
-//! `kid`s cannot make us hammer the issuer). HS256 tokens are checked with a shared secret,
+//! token that needs it and kept for as long as the issuer's `Cache-Control: max-age` says
+//! (10 minutes without one, at least 1 second, at most an hour): the first token after
+//! that downloads it again, so a key the issuer withdrew stops verifying within the hour
+//! at the latest (and a JWKS that cannot be downloaded then is a 503: expired keys are
+//! not trusted). A token whose `kid` is not in the cached set also triggers a refresh
+//! (at most one a minute, so random `kid`s cannot make us hammer the issuer). HS256
+//! tokens are checked with a shared secret,
 //! meant for local development and tests. Every token must carry a valid signature, `exp`,
 //! `iss`, `aud` and `sub`; `nbf` is honoured when present.
 
@@ -32,6 +36,13 @@ const JWKS_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 const JWKS_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest JWKS document accepted.
 const JWKS_MAX_BYTES: usize = 256 * 1024;
+/// How long a JWKS is trusted when its response has no `Cache-Control: max-age`.
+pub const JWKS_DEFAULT_TTL: Duration = Duration::from_secs(600);
+/// The longest a JWKS is trusted, whatever its `max-age` says.
+pub const JWKS_MAX_TTL: Duration = Duration::from_secs(3600);
+/// The shortest a JWKS is kept (`max-age=0`, `no-cache`, `no-store`): at most one
+/// download a second per execution environment.
+pub const JWKS_MIN_TTL: Duration = Duration::from_secs(1);
 
 /// How bearer tokens are checked.
 #[derive(Clone, PartialEq, Eq)]
@@ -90,6 +101,8 @@ impl std::fmt::Debug for JwtVerifier {
 #[derive(Default)]
 struct JwksCache {
     keys: Option<JwkSet>,
+    /// When `keys` stop being trusted and must be downloaded again.
+    expires_at: Option<Instant>,
     /// When the last download was attempted.
     fetched_at: Option<Instant>,
     /// When an unknown `kid` last caused a download.
@@ -155,7 +168,14 @@ impl JwtVerifier {
             )));
         };
         let mut cache = self.jwks.lock().await;
-        if cache.keys.is_none() {
+        if cache.expires_at.is_some_and(|at| Instant::now() >= at) {
+            // Past its time to live: a key withdrawn since must not verify any more.
+            cache.keys = None;
+            cache.expires_at = None;
+            cache.fetched_at = None;
+        }
+        let fresh = cache.keys.is_none();
+        if fresh {
             // An issuer that just failed is not asked again on every request.
             if cache
                 .fetched_at
@@ -171,7 +191,8 @@ impl JwtVerifier {
         let may_refresh = cache
             .refreshed_at
             .is_none_or(|at| at.elapsed() >= JWKS_REFRESH_INTERVAL);
-        if jwk.is_none() && may_refresh {
+        // A set downloaded just now is already the newest: no second download for it.
+        if jwk.is_none() && may_refresh && !fresh {
             // The issuer may have rotated its keys since we loaded them.
             cache.refreshed_at = Some(Instant::now());
             fetch_into(&mut cache, url).await?;
@@ -199,13 +220,45 @@ fn pick<'a>(set: &'a JwkSet, kid: Option<&str>) -> Option<&'a Jwk> {
 }
 
 async fn fetch_into(cache: &mut JwksCache, url: &str) -> Result<(), ApiError> {
-    cache.fetched_at = Some(Instant::now());
+    let started = Instant::now();
+    cache.fetched_at = Some(started);
     let client = cache.client.get_or_insert_with(https_client);
-    let set = fetch(client, url)
+    let (set, ttl) = fetch(client, url)
         .await
         .map_err(|e| ApiError::Unavailable(format!("could not load the JWKS from {url}: {e}")))?;
     cache.keys = Some(set);
+    cache.expires_at = Some(started + ttl);
     Ok(())
+}
+
+/// How long a JWKS response may be trusted, from its `Cache-Control` header: `max-age`
+/// clamped to [`JWKS_MIN_TTL`]..=[`JWKS_MAX_TTL`]; `no-cache` or `no-store` is the
+/// minimum; no header, or no readable `max-age`, is [`JWKS_DEFAULT_TTL`].
+pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
+    let Some(header) = cache_control else {
+        return JWKS_DEFAULT_TTL;
+    };
+    let mut max_age = None;
+    for directive in header.split(',') {
+        let directive = directive.trim();
+        let (name, value) = match directive.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim().trim_matches('"'))),
+            None => (directive, None),
+        };
+        if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
+            return JWKS_MIN_TTL;
+        }
+        if name.eq_ignore_ascii_case("max-age") {
+            // RFC 9111 §1.2.2: a delta too large to represent is "infinity".
+            max_age = value
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .map(|v| v.parse::<u64>().unwrap_or(u64::MAX));
+        }
+    }
+    match max_age {
+        Some(seconds) => Duration::from_secs(seconds).clamp(JWKS_MIN_TTL, JWKS_MAX_TTL),
+        None => JWKS_DEFAULT_TTL,
+    }
 }
 
 fn https_client() -> HttpsClient {
@@ -218,7 +271,8 @@ fn https_client() -> HttpsClient {
         .build(connector)
 }
 
-async fn fetch(client: &HttpsClient, url: &str) -> Result<JwkSet, String> {
+/// The JWKS at `url` and how long it may be trusted.
+async fn fetch(client: &HttpsClient, url: &str) -> Result<(JwkSet, Duration), String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
     let request = hyper::Request::get(uri)
         .header("accept", "application/json")
@@ -231,6 +285,12 @@ async fn fetch(client: &HttpsClient, url: &str) -> Result<JwkSet, String> {
     if !response.status().is_success() {
         return Err(format!("HTTP {}", response.status()));
     }
+    let ttl = jwks_ttl(
+        response
+            .headers()
+            .get(hyper::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+    );
     let body = tokio::time::timeout(
         JWKS_TIMEOUT,
         Limited::new(response.into_body(), JWKS_MAX_BYTES).collect(),
@@ -239,7 +299,8 @@ async fn fetch(client: &HttpsClient, url: &str) -> Result<JwkSet, String> {
     .map_err(|_| "timed out reading the body".to_owned())?
     .map_err(|e| e.to_string())?
     .to_bytes();
-    serde_json::from_slice(&body).map_err(|e| format!("not a JWKS: {e}"))
+    let set = serde_json::from_slice(&body).map_err(|e| format!("not a JWKS: {e}"))?;
+    Ok((set, ttl))
 }
 
 /// The caller a verified token's claims describe.
@@ -496,6 +557,22 @@ mod tests {
         other.issuer = "https://evil.test".into();
         let wrong_issuer = mint_hs256(&other, &dev).unwrap();
         assert!(verifier.verify(&wrong_issuer).await.is_err());
+    }
+
+    #[test]
+    fn the_jwks_is_trusted_for_its_max_age_within_one_second_and_one_hour() {
+        let secs = |header| jwks_ttl(header).as_secs();
+        assert_eq!(secs(None), 600, "no header: the default");
+        assert_eq!(secs(Some("public, max-age=300")), 300);
+        assert_eq!(secs(Some("max-age=\"120\", must-revalidate")), 120);
+        assert_eq!(secs(Some("MAX-AGE=86400")), 3600, "at most an hour");
+        assert_eq!(secs(Some("max-age=99999999999999999999999")), 3600);
+        assert_eq!(secs(Some("max-age=0")), 1, "at least a second");
+        assert_eq!(secs(Some("no-store")), 1);
+        assert_eq!(secs(Some("max-age=3600, no-cache")), 1);
+        assert_eq!(secs(Some("public")), 600, "no max-age: the default");
+        assert_eq!(secs(Some("max-age=-5")), 600, "unreadable: the default");
+        assert_eq!(secs(Some("max-age=")), 600);
     }
 
     #[tokio::test]

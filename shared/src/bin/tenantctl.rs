@@ -14,6 +14,11 @@
 //!
 //! tenantctl openapi
 //!     Prints the OpenAPI document (`make openapi` writes it to `openapi.json`).
+//!
+//! tenantctl enrol-domains
+//!     Puts the verified email domains of TABLE_NAME that were verified before scheduled
+//!     re-verification existed in its queue (a scan of the whole table, once) and prints
+//!     how many.
 //! ```
 //!
 //! The token, key or document is the only thing printed on stdout, so `$(tenantctl ...)`
@@ -32,6 +37,7 @@ const USAGE: &str = "usage:
   tenantctl token [--sub ID] [--role ROLE]... [--tenant TENANT_ID] [--email ADDRESS] [--ttl SECONDS]
   tenantctl create-api-key --name NAME [--role ROLE]... [--tenant TENANT_ID]
   tenantctl openapi
+  tenantctl enrol-domains
 roles: platform_admin, tenant_admin, tenant_member, login_service, provisioner";
 
 /// Parsed command-line options.
@@ -134,6 +140,18 @@ async fn create_api_key(options: &Options) -> Result<String, String> {
     Ok(created.key)
 }
 
+async fn enrol_domains() -> Result<String, String> {
+    let app = App::from_env().map_err(|e| e.to_string())?;
+    let enrolled = tenant_shared::service::domains::enrol_unscheduled(&app)
+        .await
+        .map_err(|e| format!("{}: {}", e.code(), e.public_message()))?;
+    eprintln!(
+        "enrolled {enrolled} verified domains of table {} for re-verification",
+        app.store.table()
+    );
+    Ok(enrolled.to_string())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -151,6 +169,7 @@ async fn main() -> ExitCode {
     let result = match command.as_str() {
         "token" => token(&options),
         "create-api-key" => create_api_key(&options).await,
+        "enrol-domains" => enrol_domains().await,
         "openapi" => Ok(tenant_shared::http::openapi::document_text()
             .trim_end()
             .to_owned()),

@@ -44,6 +44,43 @@ pub enum DomainStatus {
     Pending,
     /// Proven (or marked by a platform admin): the domain is this tenant's.
     Verified,
+    /// Was verified, but its TXT record stayed gone for [`REVERIFY_GRACE_HOURS`] of
+    /// scheduled checks: the domain is free again, routes and admits no one; verifying
+    /// it again (the same record) restores it.
+    Unverified,
+}
+
+/// How long a verified domain's TXT record may stay gone, check after check, before the
+/// domain is marked `unverified`.
+pub const REVERIFY_GRACE_HOURS: i64 = 72;
+/// Most verified domains one scheduled run checks (the longest unchecked first).
+pub const REVERIFY_PAGE: usize = 100;
+
+/// What a scheduled check of a verified domain's TXT record leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recheck {
+    /// The record is there: the domain stays verified, and any failing streak ends.
+    Passed,
+    /// The record is gone, since `since` (this check's time if it just went): still
+    /// verified, within the grace period.
+    Failing { since: String },
+    /// The record has been gone for the whole grace period: mark the domain unverified.
+    Expired { since: String },
+}
+
+/// What a check at `now` (epoch seconds) finds, given whether the record was `found` and
+/// since when it has been failing (`failing_since`, RFC 3339), if it was.
+pub fn recheck(found: bool, failing_since: Option<&str>, now: i64, now_text: &str) -> Recheck {
+    if found {
+        return Recheck::Passed;
+    }
+    let since = failing_since.unwrap_or(now_text).to_owned();
+    let started = super::clock::epoch_seconds(&since).unwrap_or(now);
+    if now - started >= REVERIFY_GRACE_HOURS * 3600 {
+        Recheck::Expired { since }
+    } else {
+        Recheck::Failing { since }
+    }
 }
 
 /// The DNS TXT record that proves a claim: publish `value` at `name`.
@@ -90,6 +127,13 @@ pub struct DomainClaim {
     pub verified_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified_by: Option<String>,
+    /// When scheduled checks marked it `unverified` (its record gone since
+    /// `failingSince`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified_at: Option<String>,
+    /// With `unverified`: since when its TXT record was found gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
 }
 
 impl DomainClaim {
@@ -104,6 +148,8 @@ impl DomainClaim {
             added_by: by.to_owned(),
             verified_at: None,
             verified_by: None,
+            unverified_at: None,
+            failing_since: None,
         }
     }
 
@@ -113,6 +159,18 @@ impl DomainClaim {
             status: DomainStatus::Verified,
             verified_at: Some(at.to_owned()),
             verified_by: Some(by.to_owned()),
+            unverified_at: None,
+            failing_since: None,
+            ..self.clone()
+        }
+    }
+
+    /// The claim marked unverified at `at`, its record gone since `since`.
+    pub fn unverified(&self, at: &str, since: &str) -> Self {
+        Self {
+            status: DomainStatus::Unverified,
+            unverified_at: Some(at.to_owned()),
+            failing_since: Some(since.to_owned()),
             ..self.clone()
         }
     }
@@ -158,6 +216,26 @@ impl LoginTarget {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_gone_record_is_tolerated_for_the_grace_period_then_the_domain_is_unverified() {
+        let t0 = "2026-01-01T00:00:00.000Z";
+        let at = |hours: i64| super::super::clock::epoch_seconds(t0).unwrap() + hours * 3600;
+        assert_eq!(recheck(true, Some(t0), at(100), "x"), Recheck::Passed);
+        // The first failed check starts the streak at its own time.
+        assert_eq!(
+            recheck(false, None, at(0), t0),
+            Recheck::Failing { since: t0.into() }
+        );
+        assert_eq!(
+            recheck(false, Some(t0), at(71), "x"),
+            Recheck::Failing { since: t0.into() }
+        );
+        assert_eq!(
+            recheck(false, Some(t0), at(REVERIFY_GRACE_HOURS), "x"),
+            Recheck::Expired { since: t0.into() }
+        );
+    }
 
     #[test]
     fn domains_are_normalised_to_lower_case_ascii_without_the_trailing_dot() {

@@ -39,6 +39,8 @@ pub enum EventType {
     DomainVerified,
     #[serde(rename = "tenant.domain_removed")]
     DomainRemoved,
+    #[serde(rename = "tenant.domain_unverified")]
+    DomainUnverified,
     #[serde(rename = "tenant.provisioning_started")]
     ProvisioningStarted,
     #[serde(rename = "tenant.provisioned")]
@@ -65,7 +67,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the README's order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::TenantCreated,
         Self::TenantUpdated,
         Self::TenantPlanChanged,
@@ -77,6 +79,7 @@ impl EventType {
         Self::DomainAdded,
         Self::DomainVerified,
         Self::DomainRemoved,
+        Self::DomainUnverified,
         Self::ProvisioningStarted,
         Self::Provisioned,
         Self::ProvisioningFailed,
@@ -104,6 +107,7 @@ impl EventType {
             Self::DomainAdded => "tenant.domain_added",
             Self::DomainVerified => "tenant.domain_verified",
             Self::DomainRemoved => "tenant.domain_removed",
+            Self::DomainUnverified => "tenant.domain_unverified",
             Self::ProvisioningStarted => "tenant.provisioning_started",
             Self::Provisioned => "tenant.provisioned",
             Self::ProvisioningFailed => "tenant.provisioning_failed",
@@ -243,6 +247,90 @@ pub struct ChangeEvent {
     /// retried, deprovisioning started), or the one reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<Resource>>,
+    /// `true` when the whole event would have passed [`MAX_EVENT_BYTES`] (EventBridge
+    /// takes at most 256 KiB an entry): the fields in `omitted` are left out, and
+    /// `fullState` says where the current state is read. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+    /// With `truncated`: the fields left out (of `resources`, `changes`, `tenant`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Vec<String>>,
+    /// With `truncated`: where the full, current state is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_state: Option<FullStateRef>,
+}
+
+/// Where a truncated event's tenant and resources are read in full (paths of this API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FullStateRef {
+    /// `GET` it for the tenant as it is now.
+    #[schema(example = "/v1/tenants/tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f")]
+    pub tenant: String,
+    /// `GET` it for the tenant's resources as they are now.
+    #[schema(example = "/v1/tenants/tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f/resources")]
+    pub resources: String,
+}
+
+/// Most bytes of an event's JSON, as stored and published. EventBridge takes entries of
+/// at most 256 KiB, counting `source`, `detail-type` and `detail` together; the rest of
+/// the 256 KiB is left for those and for margin. (An event item, at most this plus its
+/// keys, is far below DynamoDB's 400 KB item limit.)
+pub const MAX_EVENT_BYTES: usize = 240 * 1024;
+
+/// The fields a too-large event loses, in this order, until it fits.
+const TRIMMABLE: [&str; 3] = ["resources", "changes", "tenant"];
+/// The fields a too-large event keeps if even that is not enough.
+const ESSENTIAL: [&str; 10] = [
+    "eventId",
+    "type",
+    "tenantId",
+    "version",
+    "occurredAt",
+    "actor",
+    "requestId",
+    "admin",
+    "domain",
+    "apiKey",
+];
+
+/// `json` (an event's JSON) as it may be stored and published: unchanged when it has at
+/// most [`MAX_EVENT_BYTES`], else trimmed: `resources`, then `changes`, then `tenant` left
+/// out until it fits, with `truncated: true`, `omitted` and `fullState` (the tenant's and
+/// its resources' paths) added. Text that is not a JSON object is returned as it is.
+pub fn bounded_event_json(json: &str) -> std::borrow::Cow<'_, str> {
+    if json.len() <= MAX_EVENT_BYTES {
+        return json.into();
+    }
+    let Ok(Value::Object(mut event)) = serde_json::from_str::<Value>(json) else {
+        return json.into();
+    };
+    let full_state = event.get("tenantId").and_then(Value::as_str).map(|id| {
+        serde_json::json!({
+            "tenant": format!("/v1/tenants/{id}"),
+            "resources": format!("/v1/tenants/{id}/resources"),
+        })
+    });
+    let mut omitted = Vec::new();
+    for field in TRIMMABLE {
+        if event.remove(field).is_some() {
+            omitted.push(Value::String(field.to_owned()));
+        }
+        event.insert("truncated".to_owned(), Value::Bool(true));
+        event.insert("omitted".to_owned(), Value::Array(omitted.clone()));
+        if let Some(refs) = &full_state {
+            event.insert("fullState".to_owned(), refs.clone());
+        }
+        let text = Value::Object(event.clone()).to_string();
+        if text.len() <= MAX_EVENT_BYTES {
+            return text.into();
+        }
+    }
+    // Something else is large: keep only what identifies the event.
+    event.retain(|name, _| {
+        ESSENTIAL.contains(&name.as_str())
+            || matches!(name.as_str(), "truncated" | "omitted" | "fullState")
+    });
+    Value::Object(event).to_string().into()
 }
 
 impl ChangeEvent {
@@ -267,7 +355,17 @@ impl ChangeEvent {
             domain: None,
             api_key: None,
             resources: None,
+            truncated: None,
+            omitted: None,
+            full_state: None,
         }
+    }
+
+    /// The event's JSON as stored and published: bounded by [`MAX_EVENT_BYTES`] (see
+    /// [`bounded_event_json`]).
+    pub fn to_bounded_json(&self) -> Result<String, serde_json::Error> {
+        let json = serde_json::to_string(self)?;
+        Ok(bounded_event_json(&json).into_owned())
     }
 
     /// `tenant.created` for `tenant`.
@@ -452,6 +550,107 @@ mod tests {
         assert_eq!(body["occurredAt"], "2026-01-02T00:00:00.000Z");
         assert_eq!(body["actor"], json!({"kind": "user", "id": "ada"}));
         assert!(body.get("tenant").is_none());
+    }
+
+    /// A `tenant.deprovisioning_started` of a tenant with `count` resources, each with
+    /// 2 KiB of metadata, whose failures (long messages) were cleared.
+    fn deprovisioning(count: usize) -> ChangeEvent {
+        use crate::domain::provisioning::{ResourceError, ResourceFailure};
+        let before = {
+            let mut t = tenant();
+            t.provisioning.failures = (0..count)
+                .map(|i| ResourceFailure {
+                    resource_id: format!("resource-{i}"),
+                    kind: "rds-cluster".to_owned(),
+                    error: ResourceError {
+                        code: "Throttled".to_owned(),
+                        message: "€".repeat(1000),
+                    },
+                })
+                .collect();
+            t
+        };
+        let mut after = before.clone();
+        after.provisioning.failures.clear();
+        after.version = 2;
+        let metadata: Map<String, Value> =
+            serde_json::from_value(json!({"notes": "m".repeat(2000)})).unwrap();
+        let resources = (0..count)
+            .map(|i| {
+                let mut r: Resource = serde_json::from_value(json!({
+                    "id": format!("resource-{i}"), "type": "rds-cluster", "builtIn": false,
+                    "required": false, "status": "deleting", "attempts": 0, "version": 3,
+                    "updatedAt": "2026-01-02T00:00:00.000Z",
+                    "arn": format!("arn:aws:rds:eu-west-1:123456789012:cluster:{}", "c".repeat(1900)),
+                }))
+                .unwrap();
+                r.metadata = Some(metadata.clone());
+                r
+            })
+            .collect();
+        ChangeEvent::provisioning(
+            EventType::DeprovisioningStarted,
+            &before,
+            &after,
+            &origin(),
+            Some(resources),
+        )
+    }
+
+    #[test]
+    fn an_event_that_fits_is_stored_and_published_whole_and_unmarked() {
+        let event = deprovisioning(3);
+        let whole = serde_json::to_string(&event).unwrap();
+        assert_eq!(event.to_bounded_json().unwrap(), whole);
+        assert!(!whole.contains("truncated"));
+    }
+
+    #[test]
+    fn an_event_too_large_for_eventbridge_is_trimmed_and_points_to_the_full_state() {
+        let event = deprovisioning(50);
+        let whole = serde_json::to_string(&event).unwrap();
+        assert!(
+            whole.len() > 256 * 1024,
+            "the case is large: {}",
+            whole.len()
+        );
+        let bounded = event.to_bounded_json().unwrap();
+        assert!(bounded.len() <= MAX_EVENT_BYTES, "{}", bounded.len());
+        let body: Value = serde_json::from_str(&bounded).unwrap();
+        let id = event.tenant_id.as_ref().unwrap().as_str();
+        assert_eq!(body["truncated"], true);
+        assert_eq!(
+            body["fullState"],
+            json!({"tenant": format!("/v1/tenants/{id}"),
+                   "resources": format!("/v1/tenants/{id}/resources")})
+        );
+        // Its identity and order survive; the bulk goes, largest-first, until it fits.
+        for field in [
+            "eventId",
+            "type",
+            "tenantId",
+            "version",
+            "occurredAt",
+            "actor",
+        ] {
+            assert_eq!(body[field], serde_json::to_value(&event).unwrap()[field]);
+        }
+        assert_eq!(body["omitted"], json!(["resources"]));
+        assert!(body.get("resources").is_none());
+        assert!(body["changes"]["provisioning"].is_object());
+        // Trimming again changes nothing.
+        assert_eq!(bounded_event_json(&bounded), bounded.as_str());
+    }
+
+    #[test]
+    fn a_too_large_event_loses_changes_and_tenant_too_when_resources_are_not_enough() {
+        let mut event = deprovisioning(120);
+        event.resources = None;
+        let bounded = event.to_bounded_json().unwrap();
+        assert!(bounded.len() <= MAX_EVENT_BYTES);
+        let body: Value = serde_json::from_str(&bounded).unwrap();
+        assert_eq!(body["omitted"], json!(["changes"]));
+        assert_eq!(body["type"], "tenant.deprovisioning_started");
     }
 
     #[test]

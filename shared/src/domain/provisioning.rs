@@ -39,6 +39,15 @@ pub const AWS_INTEGRATION: &str = "aws-integration";
 pub const MAX_RESOURCES: usize = 50;
 /// Most bytes of one resource's `metadata`, serialized.
 pub const MAX_RESOURCE_METADATA_BYTES: usize = 2048;
+/// Most bytes of all of one tenant's resources together, serialized (metadata, ARNs,
+/// errors and all). They live in the tenant's item, beside its failures (a subset of
+/// them) and its fields, which keeps that item far below DynamoDB's 400 KB.
+pub const MAX_TENANT_RESOURCE_BYTES: usize = 128 * 1024;
+
+/// The bytes `resources` take, serialized.
+pub fn resources_size(resources: &[Resource]) -> usize {
+    serde_json::to_vec(resources).map_or(usize::MAX, |bytes| bytes.len())
+}
 /// How long a worker holds a built-in step it started before another may take it over
 /// (shorter than the queue's visibility timeout, so a redelivery always finds it free).
 pub const STEP_LEASE_SECONDS: i64 = 60;
@@ -922,6 +931,17 @@ pub fn report(
     resource.version += 1;
     resource.updated_at = now.to_owned();
     let resource = resource.clone();
+    // A report may shrink a tenant that is over its total, never grow it past it.
+    let size = resources_size(&next.provisioning_state.resources);
+    if size > MAX_TENANT_RESOURCE_BYTES
+        && size > resources_size(&tenant.provisioning_state.resources)
+    {
+        return Err(ApiError::InvalidState(format!(
+            "tenant '{}' may hold at most {MAX_TENANT_RESOURCE_BYTES} bytes of resources \
+             (serialized, metadata included); this report would bring them to {size}",
+            tenant.id
+        )));
+    }
     settle(&mut next, now);
     Ok((Some(next), resource))
 }

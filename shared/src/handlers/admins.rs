@@ -36,7 +36,7 @@ async fn list(app: &App, req: &Request) -> Result<Reply, ApiError> {
 
 async fn grant(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let access = authorize(app, req, Action::GrantAdmin).await?;
-    let user = UserId::parse(&http::path_param(req, "userId"))
+    let user = UserId::from_path_segment(&http::path_param(req, "userId"))
         .map_err(|why| ApiError::field("userId", why))?;
     ensure_no_body(req)?;
     let location = format!("/v1/tenants/{}/admins/{user}", access.tenant.id);
@@ -56,7 +56,7 @@ async fn revoke(app: &App, req: &Request) -> Result<Reply, ApiError> {
             access.tenant.id
         ))
     };
-    let user = UserId::parse(&raw).map_err(|_| not_admin())?;
+    let user = UserId::from_path_segment(&raw).map_err(|_| not_admin())?;
     match service::revoke(app, &access, &user).await? {
         Revoked::Done => Ok(Reply::no_content()),
         Revoked::NotAdmin => Err(not_admin()),

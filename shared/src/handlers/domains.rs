@@ -149,3 +149,28 @@ async fn discover(app: &App, req: &Request) -> Result<Reply, ApiError> {
     };
     Reply::json(StatusCode::OK, &service::discover(app, &lookup).await?)
 }
+
+/// The `reverify-domains` scheduled run (an EventBridge schedule's event, whose content
+/// does not matter): checks one page of verified domains' TXT records, the longest
+/// unchecked first, and answers what it did. A failure of the table is the invocation's
+/// error (alarmed; the next run starts over where this one stopped).
+pub async fn reverify_domains(
+    app: &App,
+    event: lambda_runtime::LambdaEvent<Value>,
+) -> Result<service::Reverified, Error> {
+    let origin =
+        crate::domain::event::Origin::service("reverify-domains", &event.context.request_id);
+    let now = crate::domain::clock::now_rfc3339();
+    let done = service::reverify(app, &now, crate::domain::domains::REVERIFY_PAGE, &origin).await?;
+    tracing::info!(
+        request_id = %event.context.request_id,
+        checked = done.checked,
+        passed = done.passed,
+        failing = done.failing,
+        unverified = done.unverified,
+        unresolved = done.unresolved,
+        skipped = done.skipped,
+        "re-verified email domains"
+    );
+    Ok(done)
+}

@@ -6,7 +6,8 @@
 //! - [`tenants`]: the tenant resource and its lifecycle actions.
 //! - [`admins`]: a tenant's admins.
 //! - [`api_keys`]: machine credentials.
-//! - [`domains`]: a tenant's email domains, and login discovery.
+//! - [`domains`]: a tenant's email domains, login discovery, and the scheduled
+//!   re-verification of verified domains.
 //! - [`events`]: a tenant's audit trail, and the stream consumer publishing events.
 //! - [`provisioning`]: a tenant's resources, retries, the owner's invitation, and the
 //!   queue consumer that provisions tenants.
@@ -25,7 +26,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 pub use admins::{grant_tenant_admin, list_tenant_admins, revoke_tenant_admin};
 pub use api_keys::{create_api_key, list_api_keys, revoke_api_key};
 pub use domains::{
-    add_tenant_domain, discover_login, list_tenant_domains, remove_tenant_domain,
+    add_tenant_domain, discover_login, list_tenant_domains, remove_tenant_domain, reverify_domains,
     verify_tenant_domain,
 };
 pub use events::{list_tenant_events, publish_events};

@@ -629,7 +629,7 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
     }
     if !public {
         parameters.push(json!({"name": "X-Tenant-ID", "in": "header", "required": false,
-            "description": "The tenant the caller acts for: it must be the credential's tenant, or for a credential bound to none the tenant the request is about (else 403 `tenant_mismatch`; a value that is no tenant id matches none).",
+            "description": "The tenant the caller acts for: it must be the credential's tenant, or for a credential bound to none the tenant the request is about (else 403 `tenant_mismatch`; a value that is no tenant id matches none). A tenant the caller may not see is 404 before that.",
             "schema": inline::<TenantId>()}));
     }
     let mut operation = json!({

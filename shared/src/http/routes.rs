@@ -81,8 +81,9 @@ pub const ROUTES: [Route; 29] = [
     route("GET", "/v1/openapi.json", "get-openapi"),
 ];
 
-/// Functions no route reaches: consumers of the table's stream and of queues.
-pub const CONSUMERS: [&str; 2] = ["publish-events", "provision-tenant"];
+/// Functions no route reaches: consumers of the table's stream and of queues, and the
+/// scheduled re-verification of email domains.
+pub const CONSUMERS: [&str; 3] = ["publish-events", "provision-tenant", "reverify-domains"];
 
 /// The function that answers every request no route matches.
 pub const FALLBACK_FUNCTION: &str = "route-not-found";

@@ -5,13 +5,14 @@
 //! retried when the tenant changed under it.
 
 use crate::auth::access::TenantAccess;
-use crate::domain::domains::{claimable, DomainClaim, DomainStatus, LoginTarget};
+use crate::domain::domains::{claimable, recheck, DomainClaim, DomainStatus, LoginTarget, Recheck};
+use crate::domain::event::Origin;
 use crate::domain::values::DomainName;
 use crate::domain::{clock, ChangeEvent, EventType, Page, Slug, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::service::tenants::{kept_changing, reread, MAX_ATTEMPTS};
-use crate::store::domains::{Added, Verification};
+use crate::store::domains::{Added, DueDomain, Verification};
 
 /// What adding a domain did.
 #[derive(Debug)]
@@ -60,7 +61,7 @@ pub async fn add(
                 return confirm(app, access, claim).await.map(Addition::New)
             }
             Some(Added::Existing(claim))
-                if mark_verified && claim.status == DomainStatus::Pending =>
+                if mark_verified && claim.status != DomainStatus::Verified =>
             {
                 return confirm(app, access, claim).await.map(Addition::Existing)
             }
@@ -124,7 +125,7 @@ async fn confirm(
             .verify_domain(&verified, tenant.version, stale.as_ref(), &event)
             .await?
         {
-            Verification::Done(verified) => return Ok(verified),
+            Verification::Done(verified) => return Ok(*verified),
             Verification::Taken(owner) if owner == tenant.id => {
                 // Reserved for this tenant already (an earlier verification).
                 stale = Some(owner);
@@ -229,4 +230,134 @@ pub async fn discover(app: &App, lookup: &Lookup) -> Result<LoginTarget, ApiErro
         .as_ref()
         .and_then(LoginTarget::of)
         .ok_or_else(|| ApiError::NotFound(format!("no tenant signs in with {what}")))
+}
+
+/// What one scheduled re-verification run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reverified {
+    /// Domains checked (at most the page asked for).
+    pub checked: usize,
+    /// Their TXT record was found: still verified.
+    pub passed: usize,
+    /// Their record is gone, within the grace period: still verified, failing.
+    pub failing: usize,
+    /// Their record stayed gone for the grace period: now `unverified`.
+    pub unverified: usize,
+    /// The resolver failed: not judged this time (checked again on a later run).
+    pub unresolved: usize,
+    /// Changed meanwhile (removed, re-verified): left alone.
+    pub skipped: usize,
+}
+
+/// Checks the TXT records of up to `limit` verified domains, the longest unchecked first,
+/// as of `now` (RFC 3339): a record found ends any failing streak; one gone starts or
+/// continues it; one gone for the whole grace period marks the domain `unverified` (one
+/// transaction with its `tenant.domain_unverified` event), which frees it: discovery no
+/// longer routes its people and it admits no one. Each checked domain moves to the back
+/// of the queue, so the next run continues with the ones after it.
+pub async fn reverify(
+    app: &App,
+    now: &str,
+    limit: usize,
+    origin: &Origin,
+) -> Result<Reverified, ApiError> {
+    let now_seconds = clock::epoch_seconds(now)
+        .ok_or_else(|| ApiError::internal("re-verifying domains", "a malformed time"))?;
+    let mut done = Reverified::default();
+    for due in app.store.domains_due(limit).await? {
+        done.checked += 1;
+        let claim = match app.store.domain_claim(&due.tenant_id, &due.domain).await? {
+            Some(claim) if claim.status == DomainStatus::Verified => claim,
+            // Reserved without a verified claim: nothing to judge; back of the queue.
+            _ => {
+                app.store
+                    .record_domain_check(&due, now, due.failing_since.as_deref())
+                    .await?;
+                done.skipped += 1;
+                continue;
+            }
+        };
+        let found = match app.dns.txt(&claim.verification.name).await {
+            Ok(published) => claim.verification.found_in(&published),
+            Err(error) => {
+                // A resolver outage proves nothing: the streak neither starts nor grows.
+                tracing::warn!(domain = %due.domain, error = %error, "TXT lookup failed");
+                app.store
+                    .record_domain_check(&due, now, due.failing_since.as_deref())
+                    .await?;
+                done.unresolved += 1;
+                continue;
+            }
+        };
+        let recorded = match recheck(found, due.failing_since.as_deref(), now_seconds, now) {
+            Recheck::Passed => {
+                done.passed += 1;
+                app.store.record_domain_check(&due, now, None).await?
+            }
+            Recheck::Failing { since } => {
+                done.failing += 1;
+                app.store
+                    .record_domain_check(&due, now, Some(&since))
+                    .await?
+            }
+            Recheck::Expired { since } => {
+                if unverify(app, &due, &claim, &since, now, origin).await? {
+                    done.unverified += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        if !recorded {
+            done.skipped += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Marks `claim` unverified (its record gone since `since`), re-reading the tenant when
+/// its version moved. `false`: the claim or reservation changed meanwhile.
+async fn unverify(
+    app: &App,
+    due: &DueDomain,
+    claim: &DomainClaim,
+    since: &str,
+    now: &str,
+    origin: &Origin,
+) -> Result<bool, ApiError> {
+    let Some(mut tenant) = app.store.get(&due.tenant_id).await? else {
+        return Ok(false);
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        let unverified = claim.unverified(now, since);
+        let event = ChangeEvent::domain(
+            EventType::DomainUnverified,
+            &unverified,
+            tenant.version,
+            origin,
+            now,
+        );
+        if app
+            .store
+            .unverify_domain(&unverified, tenant.version, since, &event)
+            .await?
+        {
+            return Ok(true);
+        }
+        // Only a tenant that moved on is worth another try: a claim or reservation that
+        // changed meanwhile is judged afresh by a later run.
+        match app.store.get(&due.tenant_id).await? {
+            Some(current) if current.version != tenant.version => tenant = current,
+            _ => return Ok(false),
+        }
+    }
+    Err(kept_changing(&due.tenant_id))
+}
+
+/// Enrols the verified domains reserved before scheduled re-verification existed in its
+/// queue (a one-off over the whole table, `tenantctl enrol-domains`); how many.
+pub async fn enrol_unscheduled(app: &App) -> Result<usize, ApiError> {
+    app.store.enrol_unscheduled_domains().await
 }

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use crate::domain::event::bounded_event_json;
 use crate::error::ApiError;
 use crate::store::bus::{BusEntry, EventSink, MAX_BATCH_BYTES, MAX_ENTRIES};
 
@@ -33,8 +34,14 @@ pub struct Published {
     pub failed_at: Option<String>,
 }
 
-/// Puts the events of `records` on `sink`, in order (see the module's rules).
+/// Puts the events of `records` on `sink`, in order (see the module's rules). An event
+/// stored larger than [`crate::domain::event::MAX_EVENT_BYTES`] (written before events were bounded) is put
+/// trimmed as [`bounded_event_json`] trims it, never refused for its size.
 pub async fn publish(sink: &impl EventSink, records: &[StreamEvent<'_>]) -> Published {
+    let details: Vec<Option<(&str, std::borrow::Cow<'_, str>)>> = records
+        .iter()
+        .map(|r| r.event.map(|(kind, json)| (kind, bounded_event_json(json))))
+        .collect();
     let mut published = Published::default();
     let mut start = 0;
     while start < records.len() {
@@ -43,7 +50,7 @@ pub async fn publish(sink: &impl EventSink, records: &[StreamEvent<'_>]) -> Publ
         let mut bytes = 0;
         let mut entries = Vec::new();
         while end < records.len() && entries.len() < MAX_ENTRIES {
-            let Some((detail_type, detail)) = records[end].event else {
+            let Some((detail_type, detail)) = &details[end] else {
                 break;
             };
             let entry = BusEntry {

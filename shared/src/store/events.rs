@@ -36,7 +36,8 @@ const FILTERED_READ: i32 = 200;
 
 /// The item of `event`; `retention_days` sets its expiry.
 fn event_item(event: &ChangeEvent, retention_days: Option<u32>) -> Result<Item, ApiError> {
-    let body = serde_json::to_string(event).context("encoding an event")?;
+    // Bounded, so that the bus always takes it (a too-large event is trimmed, never lost).
+    let body = event.to_bounded_json().context("encoding an event")?;
     let tenant = event.tenant_id.as_ref().map(|t| t.as_str());
     let mut item = keys::key(
         keys::events_pk(tenant),
@@ -257,6 +258,27 @@ mod tests {
         };
         let ahead = at.parse::<i64>().unwrap() - time::OffsetDateTime::now_utc().unix_timestamp();
         assert!((30 * 86_400 - 5..=30 * 86_400).contains(&ahead), "{ahead}");
+    }
+
+    #[test]
+    fn an_event_too_large_for_the_bus_is_written_trimmed_with_a_reference_to_the_full_state() {
+        let mut e = event();
+        if let Some(tenant) = e.tenant.as_mut() {
+            let big: serde_json::Map<String, Value> = (0..40)
+                .map(|i| (format!("k{i}"), json!("x".repeat(8000))))
+                .collect();
+            tenant.fields.metadata = Some(big);
+        }
+        assert!(serde_json::to_string(&e).unwrap().len() > 256 * 1024);
+        let item = event_item(&e, None).unwrap();
+        let (_, body) = published_event(&item).unwrap();
+        assert!(body.len() <= crate::domain::event::MAX_EVENT_BYTES);
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["truncated"], true);
+        assert_eq!(body["omitted"], json!(["tenant"]));
+        assert_eq!(body["eventId"], e.event_id.as_str());
+        let id = e.tenant_id.as_ref().unwrap();
+        assert_eq!(body["fullState"]["tenant"], format!("/v1/tenants/{id}"));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! | admin count of a tenant | `TENANT#<id>` | `ADMINS` | | | |
 //! | API key | `APIKEY#<keyId>` | `APIKEY` | | `APIKEYS` / `<createdAt>#<keyId>` | |
 //! | domain claim (tenant → domain) | `TENANT#<id>` | `DOMAIN#<domain>` | | | |
-//! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | | |
+//! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | `DOMAINCHECKS` / `<checkedAt>#<domain>` (due for re-verification, oldest-checked first) | |
 //! | owner invitation (by its token's SHA-256) | `INVITATION#<hash>` | `INVITATION` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
@@ -148,6 +148,12 @@ pub fn domain_pk(domain: &str) -> String {
 }
 /// Sort key of a verified domain's reservation.
 pub const DOMAIN_SK: &str = "DOMAIN";
+/// GSI2 partition of verified domains, ordered by when they were last checked.
+pub const DOMAIN_CHECKS: &str = "DOMAINCHECKS";
+/// GSI2 sort key of a verified domain last checked at `checked_at`.
+pub fn domain_check_sk(checked_at: &str, domain: &str) -> String {
+    format!("{checked_at}#{domain}")
+}
 
 /// Partition of the invitation whose token hashes to `hash`.
 pub fn invitation_pk(hash: &str) -> String {
