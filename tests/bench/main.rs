@@ -218,7 +218,14 @@ fn main() {
         }
         failed |= !m.failures.is_empty();
         let floor_p50 = percentile(&paired.cold_us, 50.0);
-        rows.push(row(scenario, &binary, &m, &instructions, floor_p50));
+        rows.push(row(
+            scenario,
+            &binary,
+            &m,
+            &instructions,
+            floor_p50,
+            options.check,
+        ));
         floor.absorb(paired);
     }
     if !selected.is_empty() {
@@ -229,7 +236,14 @@ fn main() {
         let p50 = percentile(&floor.cold_us, 50.0);
         rows.insert(
             0,
-            row(&hello, &hello_binary, &floor, &hello_instructions, p50),
+            row(
+                &hello,
+                &hello_binary,
+                &floor,
+                &hello_instructions,
+                p50,
+                options.check,
+            ),
         );
     }
 
@@ -591,13 +605,15 @@ fn zip_size(binary: &Path) -> Option<u64> {
 }
 
 /// One function's results. `floor_p50` is the reference's cold p50 (µs) over the starts
-/// interleaved with this function's.
+/// interleaved with this function's. A `check` run leaves out the zip size (deflating a
+/// debug bootstrap takes seconds and checks nothing).
 fn row(
     scenario: &Scenario,
     binary: &Path,
     m: &Measurements,
     instructions: &Instructions,
     floor_p50: Option<u64>,
+    check: bool,
 ) -> Value {
     let ms = |v: Option<u64>| v.map(|us| (us as f64 / 1000.0 * 100.0).round() / 100.0);
     let cold_p50 = percentile(&m.cold_us, 50.0);
@@ -625,7 +641,7 @@ fn row(
         "initInstructions": instructions.init,
         "coldInstructions": instructions.cold,
         "bootstrapBytes": std::fs::metadata(binary).ok().map(|md| md.len()),
-        "zipBytes": zip_size(binary),
+        "zipBytes": if check { None } else { zip_size(binary) },
         "dynamodbRequestsPerInvocation": scenario.expected_requests,
         "cost": if reference { None } else { percentile(&m.warm_cpu_us, 50.0).map(|us| cost::estimate(scenario, us as f64 / 1000.0)) },
     })
