@@ -493,7 +493,7 @@ async fn a_verified_domain_whose_record_stays_gone_for_72_hours_is_unverified_an
     };
     assert_eq!(admitted().await, 200);
 
-    // The daily run finds the record: nothing changes.
+    // A scheduled run finds the record: nothing changes.
     let run = scheduled_run(&app).await;
     assert_eq!(counts(&run, &["checked", "passed"]), [1, 1], "{run}");
 
@@ -605,4 +605,29 @@ async fn domains_verified_before_rechecks_existed_are_enrolled_once_and_then_che
     assert_eq!(enrol(&app.app).await.unwrap(), 0, "once");
     let run = run_later(&app, 1, 100).await;
     assert_eq!(counts(&run, &["checked", "passed"]), [1, 1], "{run}");
+}
+
+#[tokio::test]
+async fn a_domain_a_platform_admin_marked_verified_is_never_rechecked_nor_enrolled() {
+    let app = spawn_app().await;
+    let tenant = app
+        .create_tenant(&json!({"name": "Managed Co", "slug": "managed-co"}))
+        .await;
+    let domain = unique("platform-managed");
+    let marked = app
+        .post(
+            &format!("/v1/tenants/{}/domains", id(&tenant)),
+            &json!({"domain": domain, "verified": true}),
+        )
+        .await;
+    assert_eq!(marked.status, 201, "{}", marked.body);
+    // No TXT record exists for it, and none is expected: well past the grace period,
+    // the scheduled checks neither see nor unverify it, and enrolment leaves it out.
+    assert_eq!(run_later(&app, 100, 100).await["checked"], 0);
+    assert_eq!(app.app.store.enrol_unscheduled_domains().await.unwrap(), 0);
+    assert_eq!(run_later(&app, 200, 100).await["checked"], 0);
+    assert_eq!(
+        discover_email(&app, &format!("a@{domain}")).await.body["slug"],
+        "managed-co"
+    );
 }

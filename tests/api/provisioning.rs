@@ -1042,3 +1042,38 @@ async fn the_mailed_link_carries_the_token_in_its_fragment_not_its_query() {
     assert!(body.contains(&link), "{body}");
     assert!(!body.contains("?token="), "{body}");
 }
+
+#[tokio::test]
+async fn an_invitation_sent_before_the_owner_email_changed_makes_no_one_owner() {
+    let app = spawn_app().await;
+    let (tenant_id, email, token) = ready_owner_invitation(&app, "owner-moved").await;
+    let moved = app
+        .patch(
+            &format!("/v1/tenants/{tenant_id}"),
+            &json!({"ownerEmail": "new-owner@owner-moved.example"}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let before = app.tenant(&tenant_id).await;
+
+    // The earlier invitee, verified at the address the link went to, is refused as if
+    // the invitation did not exist, and nothing changes.
+    let refused = app
+        .send(
+            TestRequest::new("POST", "/v1/invitations/accept")
+                .json(&json!({ "token": token }))
+                .bearer(&app.email_token("former", &email, true)),
+        )
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    let after = app.tenant(&tenant_id).await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["ownerUserId"], before["ownerUserId"]);
+    assert!(app
+        .get(&format!("/v1/tenants/{tenant_id}/admins"))
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -1,4 +1,4 @@
-//! `reverify-domains`: run daily by an EventBridge schedule; checks a page of verified
+//! `reverify-domains`: run hourly by an EventBridge schedule; checks a page of verified
 //! email domains' TXT records, the longest unchecked first, and marks `unverified` those
 //! whose record stayed gone for the grace period. Builds the app once per cold start (its
 //! DNS resolver on first use); every run goes to the shared handler.

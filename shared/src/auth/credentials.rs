@@ -64,11 +64,13 @@ impl Caller {
         }
     }
 
-    /// Whether the caller's verified email is `email` (case-insensitively).
+    /// Whether the caller's verified email is `email`, ASCII letters compared without
+    /// case. Unicode case folding would make other mailboxes equal (the Kelvin sign `K`
+    /// folds to `k`).
     pub fn has_verified_email(&self, email: &str) -> bool {
         self.verified_email
             .as_deref()
-            .is_some_and(|own| own.to_lowercase() == email.trim().to_lowercase())
+            .is_some_and(|own| own.eq_ignore_ascii_case(email.trim()))
     }
 
     /// The Cedar entity type of the principal.

@@ -40,9 +40,14 @@ const JWKS_MAX_BYTES: usize = 256 * 1024;
 pub const JWKS_DEFAULT_TTL: Duration = Duration::from_secs(600);
 /// The longest a JWKS is trusted, whatever its `max-age` says.
 pub const JWKS_MAX_TTL: Duration = Duration::from_secs(3600);
-/// The shortest a JWKS is kept (`max-age=0`, `no-cache`, `no-store`): at most one
-/// download a second per execution environment.
+/// The shortest a JWKS is kept when its `max-age` says so: at most one download a second
+/// per execution environment.
 pub const JWKS_MIN_TTL: Duration = Duration::from_secs(1);
+/// How long a JWKS served with `no-cache`, `no-store` or `max-age=0` is kept. Some
+/// issuers send these on their key sets by default (Keycloak's `no-cache`); honoured
+/// literally, every token would wait on a download, and an issuer's brief outage would
+/// fail every token at once. Once a minute per execution environment revalidates often.
+pub const JWKS_REVALIDATE_TTL: Duration = Duration::from_secs(60);
 
 /// How bearer tokens are checked.
 #[derive(Clone, PartialEq, Eq)]
@@ -232,8 +237,9 @@ async fn fetch_into(cache: &mut JwksCache, url: &str) -> Result<(), ApiError> {
 }
 
 /// How long a JWKS response may be trusted, from its `Cache-Control` header: `max-age`
-/// clamped to [`JWKS_MIN_TTL`]..=[`JWKS_MAX_TTL`]; `no-cache` or `no-store` is the
-/// minimum; no header, or no readable `max-age`, is [`JWKS_DEFAULT_TTL`].
+/// clamped to [`JWKS_MIN_TTL`]..=[`JWKS_MAX_TTL`]; `no-cache`, `no-store` or `max-age=0`
+/// is [`JWKS_REVALIDATE_TTL`]; no header, or no readable `max-age`, is
+/// [`JWKS_DEFAULT_TTL`].
 pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
     let Some(header) = cache_control else {
         return JWKS_DEFAULT_TTL;
@@ -246,7 +252,7 @@ pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
             None => (directive, None),
         };
         if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
-            return JWKS_MIN_TTL;
+            return JWKS_REVALIDATE_TTL;
         }
         if name.eq_ignore_ascii_case("max-age") {
             // RFC 9111 §1.2.2: a delta too large to represent is "infinity".
@@ -256,6 +262,7 @@ pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
         }
     }
     match max_age {
+        Some(0) => JWKS_REVALIDATE_TTL,
         Some(seconds) => Duration::from_secs(seconds).clamp(JWKS_MIN_TTL, JWKS_MAX_TTL),
         None => JWKS_DEFAULT_TTL,
     }
@@ -560,16 +567,18 @@ mod tests {
     }
 
     #[test]
-    fn the_jwks_is_trusted_for_its_max_age_within_one_second_and_one_hour() {
+    fn the_jwks_is_trusted_for_its_max_age_within_one_second_and_one_hour_and_a_minute_when_told_not_to_cache(
+    ) {
         let secs = |header| jwks_ttl(header).as_secs();
         assert_eq!(secs(None), 600, "no header: the default");
         assert_eq!(secs(Some("public, max-age=300")), 300);
         assert_eq!(secs(Some("max-age=\"120\", must-revalidate")), 120);
         assert_eq!(secs(Some("MAX-AGE=86400")), 3600, "at most an hour");
         assert_eq!(secs(Some("max-age=99999999999999999999999")), 3600);
-        assert_eq!(secs(Some("max-age=0")), 1, "at least a second");
-        assert_eq!(secs(Some("no-store")), 1);
-        assert_eq!(secs(Some("max-age=3600, no-cache")), 1);
+        assert_eq!(secs(Some("max-age=1")), 1, "at least a second");
+        assert_eq!(secs(Some("max-age=0")), 60, "revalidate: once a minute");
+        assert_eq!(secs(Some("no-store")), 60);
+        assert_eq!(secs(Some("max-age=3600, no-cache")), 60);
         assert_eq!(secs(Some("public")), 600, "no max-age: the default");
         assert_eq!(secs(Some("max-age=-5")), 600, "unreadable: the default");
         assert_eq!(secs(Some("max-age=")), 600);

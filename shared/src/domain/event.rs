@@ -277,8 +277,10 @@ pub struct FullStateRef {
 /// keys, is far below DynamoDB's 400 KB item limit.)
 pub const MAX_EVENT_BYTES: usize = 240 * 1024;
 
-/// The fields a too-large event loses, in this order, until it fits.
-const TRIMMABLE: [&str; 3] = ["resources", "changes", "tenant"];
+/// The fields a too-large event loses, in this order, until it fits. `resources` goes
+/// last: it is what provisioners act on (and is bounded per tenant, so it fits alone),
+/// where `changes` and `tenant` can be read again.
+const TRIMMABLE: [&str; 3] = ["changes", "tenant", "resources"];
 /// The fields a too-large event keeps if even that is not enough.
 const ESSENTIAL: [&str; 10] = [
     "eventId",
@@ -294,7 +296,7 @@ const ESSENTIAL: [&str; 10] = [
 ];
 
 /// `json` (an event's JSON) as it may be stored and published: unchanged when it has at
-/// most [`MAX_EVENT_BYTES`], else trimmed: `resources`, then `changes`, then `tenant` left
+/// most [`MAX_EVENT_BYTES`], else trimmed: `changes`, then `tenant`, then `resources` left
 /// out until it fits, with `truncated: true`, `omitted` and `fullState` (the tenant's and
 /// its resources' paths) added. Text that is not a JSON object is returned as it is.
 pub fn bounded_event_json(json: &str) -> std::borrow::Cow<'_, str> {
@@ -635,15 +637,16 @@ mod tests {
         ] {
             assert_eq!(body[field], serde_json::to_value(&event).unwrap()[field]);
         }
-        assert_eq!(body["omitted"], json!(["resources"]));
-        assert!(body.get("resources").is_none());
-        assert!(body["changes"]["provisioning"].is_object());
+        // The diff goes first; the resources, what a provisioner acts on, stay.
+        assert_eq!(body["omitted"], json!(["changes"]));
+        assert!(body.get("changes").is_none());
+        assert_eq!(body["resources"].as_array().map(Vec::len), Some(50));
         // Trimming again changes nothing.
         assert_eq!(bounded_event_json(&bounded), bounded.as_str());
     }
 
     #[test]
-    fn a_too_large_event_loses_changes_and_tenant_too_when_resources_are_not_enough() {
+    fn a_too_large_event_without_resources_loses_its_diff_first() {
         let mut event = deprovisioning(120);
         event.resources = None;
         let bounded = event.to_bounded_json().unwrap();

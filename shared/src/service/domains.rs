@@ -12,6 +12,7 @@ use crate::domain::{clock, ChangeEvent, EventType, Page, Slug, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::service::tenants::{kept_changing, reread, MAX_ATTEMPTS};
+use crate::store::domains::Proof;
 use crate::store::domains::{Added, DueDomain, Verification};
 
 /// What adding a domain did.
@@ -58,12 +59,16 @@ pub async fn add(
         );
         match app.store.add_domain(&claim, tenant.version, &event).await? {
             Some(Added::New(claim)) if mark_verified => {
-                return confirm(app, access, claim).await.map(Addition::New)
+                return confirm(app, access, claim, Proof::Marked)
+                    .await
+                    .map(Addition::New)
             }
             Some(Added::Existing(claim))
                 if mark_verified && claim.status != DomainStatus::Verified =>
             {
-                return confirm(app, access, claim).await.map(Addition::Existing)
+                return confirm(app, access, claim, Proof::Marked)
+                    .await
+                    .map(Addition::Existing)
             }
             Some(Added::New(claim)) => return Ok(Addition::New(claim)),
             Some(Added::Existing(claim)) => return Ok(Addition::Existing(claim)),
@@ -94,7 +99,7 @@ pub async fn verify(
             record_value: claim.verification.value.clone(),
         });
     }
-    confirm(app, access, claim).await
+    confirm(app, access, claim, Proof::Dns).await
 }
 
 /// Marks pending `claim` verified and reserves its domain for the tenant: 409
@@ -104,6 +109,7 @@ async fn confirm(
     app: &App,
     access: &TenantAccess,
     claim: DomainClaim,
+    proof: Proof,
 ) -> Result<DomainClaim, ApiError> {
     let origin = access.session.origin();
     let mut tenant = access.tenant.clone();
@@ -122,7 +128,7 @@ async fn confirm(
         );
         match app
             .store
-            .verify_domain(&verified, tenant.version, stale.as_ref(), &event)
+            .verify_domain(&verified, tenant.version, stale.as_ref(), &event, proof)
             .await?
         {
             Verification::Done(verified) => return Ok(*verified),

@@ -196,6 +196,16 @@ pub async fn accept(
         if tenant.status == crate::domain::TenantStatus::Deleted {
             return Err(not_found());
         }
+        // An invitation is for the owner it was sent to: once a platform admin changed the
+        // owner's email, the earlier invitee's link makes no one owner.
+        let still_owner = tenant.fields.owner_email.as_ref().is_some_and(|owner| {
+            owner
+                .as_str()
+                .eq_ignore_ascii_case(invitation.email.as_str())
+        });
+        if !still_owner {
+            return Err(not_found());
+        }
         let now = clock::now_rfc3339();
         let mut after = tenant.clone();
         after.fields.owner_user_id = Some(user.to_string());

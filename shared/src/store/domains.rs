@@ -47,6 +47,16 @@ impl ClaimItem {
     }
 }
 
+/// How a verified domain was proven, which decides whether scheduled checks re-verify it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// Its TXT record was found: re-checked on schedule, unverified when it stays gone.
+    Dns,
+    /// A platform admin marked it verified (a domain the platform manages, with no
+    /// record to find): never in the re-verification queue.
+    Marked,
+}
+
 /// Storage shape of a verified domain's reservation. It sits in GSI2's `DOMAINCHECKS`
 /// partition by when its TXT record was last checked, so the scheduled re-verification
 /// reads the longest unchecked first.
@@ -71,6 +81,9 @@ struct ReservationItem {
     /// Since when every check found its TXT record gone; absent while it is found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     failing_since: Option<String>,
+    /// Marked verified by a platform admin: not re-checked (see [`Proof::Marked`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    platform_managed: bool,
 }
 
 /// A verified domain due for its scheduled check.
@@ -177,6 +190,7 @@ impl Store {
         version: i64,
         stale_owner: Option<&TenantId>,
         event: &ChangeEvent,
+        proof: Proof,
     ) -> Result<Verification, ApiError> {
         let table = self.table();
         let domain = verified.domain.as_str();
@@ -200,10 +214,11 @@ impl Store {
             entity: "domain".to_owned(),
             domain: verified.domain.clone(),
             tenant_id: verified.tenant_id.clone(),
-            gsi2pk: Some(keys::DOMAIN_CHECKS.to_owned()),
-            gsi2sk: Some(keys::domain_check_sk(&verified_at, domain)),
+            gsi2pk: (proof == Proof::Dns).then(|| keys::DOMAIN_CHECKS.to_owned()),
+            gsi2sk: (proof == Proof::Dns).then(|| keys::domain_check_sk(&verified_at, domain)),
             checked_at: Some(verified_at.clone()),
             failing_since: None,
+            platform_managed: proof == Proof::Marked,
             verified_at,
         })?;
         let mut condition = "attribute_not_exists(PK)".to_owned();
@@ -435,7 +450,8 @@ impl Store {
     }
 
     /// Puts verified domains reserved before scheduled re-verification existed (without
-    /// a place in GSI2's `DOMAINCHECKS`) in its queue, as if last checked when verified.
+    /// a place in GSI2's `DOMAINCHECKS`) in its queue, as if last checked when verified;
+    /// those a platform admin marked verified stay out of it.
     /// Scans the whole table: a one-off (`tenantctl enrol-domains`). How many it enrolled.
     pub async fn enrol_unscheduled_domains(&self) -> Result<usize, ApiError> {
         let mut enrolled = 0;
@@ -445,7 +461,9 @@ impl Store {
                 .client
                 .scan()
                 .table_name(self.table())
-                .filter_expression("#e = :domain AND attribute_not_exists(#gsi)")
+                .filter_expression(
+                    "#e = :domain AND attribute_not_exists(#gsi) AND attribute_not_exists(platformManaged)",
+                )
                 .expression_attribute_names("#e", keys::ENTITY)
                 .expression_attribute_names("#gsi", keys::GSI2PK)
                 .expression_attribute_values(":domain", AttributeValue::S("domain".to_owned()))
