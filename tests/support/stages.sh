@@ -33,14 +33,27 @@ table() {
   } | tee "$timings"
 }
 
-# Background jobs: name -> pid; their logs in target/stages/<name>.log.
+# Background jobs: name -> pid; their logs in target/stages/<name>.log. A run that stops
+# early (a stage failed, Ctrl-C) ends those still running, with their children.
 declare -A job_pid job_start
+stop_background() {
+  local pid
+  for pid in "${job_pid[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null
+  done
+  return 0
+}
+trap stop_background EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 background() { # name command...
   local name=$1
   shift
   job_start[$name]=$(date +%s)
   rm -f "target/stages/$name.end"
-  { "$@"; status=$?; date +%s >"target/stages/$name.end"; exit "$status"; } >"target/stages/$name.log" 2>&1 &
+  # In a process group of its own, so that stopping it stops everything it started.
+  setsid bash -c '"$@"; status=$?; date +%s >"$0"; exit "$status"' \
+    "target/stages/$name.end" "$@" >"target/stages/$name.log" 2>&1 &
   job_pid[$name]=$!
 }
 await() { # name: waits for a background job, records its time, fails if it failed
