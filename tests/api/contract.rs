@@ -29,6 +29,31 @@ fn the_committed_openapi_json_is_the_generated_document() {
 }
 
 #[test]
+fn every_reference_in_the_document_names_a_schema_it_defines() {
+    fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target);
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let document = openapi::document();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(!found.is_empty());
+    let dangling: Vec<&str> = found
+        .into_iter()
+        .filter(|target| document.pointer(target.trim_start_matches('#')).is_none())
+        .collect();
+    assert!(dangling.is_empty(), "unresolvable references: {dangling:?}");
+}
+
+#[test]
 fn the_document_describes_exactly_the_route_table() {
     let document = openapi::document();
     let mut described = BTreeSet::new();

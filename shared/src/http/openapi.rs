@@ -852,6 +852,7 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::event::FieldChange>()
         .schema_from::<crate::domain::event::AdminChange>()
         .schema_from::<crate::domain::event::DomainChange>()
+        .schema_from::<crate::domain::event::FullStateRef>()
         .schema_from::<crate::domain::domains::DomainClaim>()
         .schema_from::<crate::domain::domains::DomainStatus>()
         .schema_from::<crate::domain::domains::VerificationRecord>()
