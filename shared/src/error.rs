@@ -104,6 +104,21 @@ pub enum ApiError {
     /// Revoking this admin would leave the tenant without one.
     #[error("'{0}' is the tenant's last admin and cannot be removed")]
     LastAdmin(String),
+    /// The tenant's plan (and no override) does not grant a feature the request needs.
+    #[error("{message}")]
+    NotInPlan { feature: String, message: String },
+    /// A usage report that the tenant's limits or status refuse: `reason` is the code
+    /// (`limit_reached`, `not_in_plan`, `tenant_suspended`, `tenant_deleted`), `figures`
+    /// the check's answer.
+    #[error("{message}")]
+    UsageRefused {
+        reason: &'static str,
+        message: String,
+        figures: serde_json::Value,
+    },
+    /// An idempotency key sent again with another request.
+    #[error("the Idempotency-Key '{0}' was used for a different usage report: use a new key for a new report")]
+    IdempotencyKeyReused(String),
     /// Done too often: the same request is accepted again after `retry_after` seconds.
     #[error("{message}")]
     RateLimited { message: String, retry_after: u64 },
@@ -153,6 +168,9 @@ impl ApiError {
             | Self::InvalidState(_)
             | Self::InvalidPlanChange(_)
             | Self::LastAdmin(_)
+            | Self::NotInPlan { .. }
+            | Self::UsageRefused { .. }
+            | Self::IdempotencyKeyReused(_)
             | Self::DomainConflict(_) => 409,
             Self::InvitationExpired(_) => 410,
             Self::PreconditionFailed { .. } => 412,
@@ -176,6 +194,9 @@ impl ApiError {
             Self::TenantSuspended { .. } => "tenant_suspended",
             Self::TenantMismatch { .. } => "tenant_mismatch",
             Self::LastAdmin(_) => "last_admin",
+            Self::NotInPlan { .. } => "not_in_plan",
+            Self::UsageRefused { reason, .. } => reason,
+            Self::IdempotencyKeyReused(_) => "idempotency_key_reused",
             Self::DomainConflict(_) => "domain_conflict",
             Self::InvitationExpired(_) => "invitation_expired",
             Self::InvitationEmailMismatch { .. } => "invitation_email_mismatch",
@@ -227,6 +248,9 @@ impl ApiError {
             Self::UnsupportedMediaType { expected } => json!({ "expected": expected }),
             Self::MethodNotAllowed { allow, .. } => json!({ "allow": allow }),
             Self::LastAdmin(user) => json!({ "userId": user }),
+            Self::NotInPlan { feature, .. } => json!({ "feature": feature }),
+            Self::UsageRefused { figures, .. } => figures.clone(),
+            Self::IdempotencyKeyReused(key) => json!({ "idempotencyKey": key }),
             Self::RateLimited { retry_after, .. } => json!({ "retryAfterSeconds": retry_after }),
             Self::DomainConflict(domain) => json!({ "domain": domain }),
             Self::DomainNotVerified {

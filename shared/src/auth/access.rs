@@ -13,6 +13,7 @@ use super::credentials::{self, invalid, Caller, CallerKind, Credential, TenantHe
 use super::jwt::JwtVerifier;
 use super::policy::{Action, Decision, Facts, Policies, Resource};
 use crate::domain::api_key;
+use crate::domain::entitlements::usage::Usage;
 use crate::domain::event::{Actor, ActorKind, Origin};
 use crate::domain::roles::{self, Role, Roles};
 use crate::domain::{Tenant, TenantId, TenantStatus};
@@ -93,6 +94,9 @@ pub struct TenantAccess {
     pub create_hash: String,
     /// The caller's roles on the tenant (platform roles included).
     pub roles: Roles,
+    /// The tenant's usage counters, when the request asked for them
+    /// ([`Auth::tenant_with_usage`]); empty otherwise.
+    pub usage: Usage,
 }
 
 impl Auth {
@@ -107,7 +111,7 @@ impl Auth {
 
     /// Authenticates the request and checks `action` on the platform (no particular tenant).
     pub async fn platform(&self, req: &Request, action: Action) -> Result<Session, ApiError> {
-        let (session, _) = self.authenticate(req, None).await?;
+        let (session, _) = self.authenticate(req, None, false).await?;
         self.check_platform(&session, action, false)?;
         Ok(session)
     }
@@ -137,7 +141,7 @@ impl Auth {
     /// Authenticates the request without deciding anything yet (listing first reads the
     /// caller's grants, then asks).
     pub async fn session(&self, req: &Request) -> Result<Session, ApiError> {
-        self.authenticate(req, None)
+        self.authenticate(req, None, false)
             .await
             .map(|(session, _)| session)
     }
@@ -150,12 +154,31 @@ impl Auth {
         action: Action,
         id: &TenantId,
     ) -> Result<TenantAccess, ApiError> {
-        let (session, target) = self.authenticate(req, Some(id)).await?;
+        let (session, target) = self.authenticate(req, Some(id), false).await?;
         let Target {
             tenant,
             granted_admin,
+            ..
         } = target.unwrap_or_default();
         self.decide_on_tenant(session, action, id, tenant, granted_admin)
+    }
+
+    /// [`Self::tenant`], reading the tenant's usage counters in the same round trip.
+    pub async fn tenant_with_usage(
+        &self,
+        req: &Request,
+        action: Action,
+        id: &TenantId,
+    ) -> Result<TenantAccess, ApiError> {
+        let (session, target) = self.authenticate(req, Some(id), true).await?;
+        let Target {
+            tenant,
+            granted_admin,
+            usage,
+        } = target.unwrap_or_default();
+        let mut access = self.decide_on_tenant(session, action, id, tenant, granted_admin)?;
+        access.usage = usage;
+        Ok(access)
     }
 
     /// Checks `action` on a tenant already read (found by slug) for an authenticated
@@ -281,6 +304,7 @@ impl Auth {
             tenant,
             create_hash,
             roles,
+            usage: Usage::default(),
         })
     }
 }
@@ -336,6 +360,7 @@ pub fn admits_by_domain(tenant: &Tenant) -> bool {
 struct Target {
     tenant: Option<(Tenant, String)>,
     granted_admin: bool,
+    usage: Usage,
 }
 
 impl Auth {
@@ -344,6 +369,7 @@ impl Auth {
         &self,
         req: &Request,
         target: Option<&TenantId>,
+        usage: bool,
     ) -> Result<(Session, Option<Target>), ApiError> {
         let credential = credentials::from_request(req)?;
         let verified = match &credential {
@@ -357,7 +383,7 @@ impl Auth {
             Credential::ApiKey { .. } => None,
         };
         let user = verified.as_ref().and_then(Caller::user_id);
-        let read = self
+        let mut read = self
             .store
             .read_access(AccessWanted {
                 target,
@@ -370,6 +396,7 @@ impl Auth {
                 email_domain: verified
                     .as_ref()
                     .and_then(|c| c.verified_email_domain.as_ref()),
+                usage,
             })
             .await?;
 
@@ -407,6 +434,7 @@ impl Auth {
             Target {
                 tenant: read.target,
                 granted_admin: caller.kind == CallerKind::User && (read.granted_admin || admitted),
+                usage: std::mem::take(&mut read.usage),
             }
         });
 

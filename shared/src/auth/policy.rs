@@ -89,6 +89,12 @@ pub enum Action {
     ChangeLimits,
     /// Setting a tenant's STS external id (`awsExternalId`) with PATCH.
     SetAwsExternalId,
+    /// Reading the plan catalogue (`GET /v1/plans`).
+    ReadPlans,
+    /// Reading a tenant's entitlements and checking one.
+    ReadEntitlements,
+    /// Reporting a tenant's usage (the SaaS application's backend).
+    ReportUsage,
 }
 
 impl Action {
@@ -123,6 +129,9 @@ impl Action {
             Self::ChangeOwner => "ChangeOwner",
             Self::ChangeLimits => "ChangeLimits",
             Self::SetAwsExternalId => "SetAwsExternalId",
+            Self::ReadPlans => "ReadPlans",
+            Self::ReadEntitlements => "ReadEntitlements",
+            Self::ReportUsage => "ReportUsage",
         }
     }
 }
@@ -412,7 +421,7 @@ mod tests {
     use super::*;
     use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-    const ALL_ACTIONS: [Action; 28] = [
+    const ALL_ACTIONS: [Action; 31] = [
         Action::CreateTenant,
         Action::ListTenants,
         Action::ReadTenant,
@@ -441,6 +450,9 @@ mod tests {
         Action::ChangeOwner,
         Action::ChangeLimits,
         Action::SetAwsExternalId,
+        Action::ReadPlans,
+        Action::ReadEntitlements,
+        Action::ReportUsage,
     ];
     use crate::auth::credentials::CallerKind;
     use crate::domain::roles::Role;
@@ -479,7 +491,7 @@ mod tests {
     fn the_policy_file_parses_and_every_policy_is_named() {
         let policies = Policies::load().unwrap();
         assert!(policies.names().contains(&"platform-admin-full-access"));
-        assert_eq!(policies.names().len(), 20);
+        assert_eq!(policies.names().len(), 24);
     }
 
     #[test]

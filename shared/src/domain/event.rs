@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::api_key::ApiKeyView;
 use super::domains::{DomainClaim, DomainStatus};
 use super::provisioning::Resource;
+use super::entitlements::effective::OverLimit;
 use super::tenant::Tenant;
 use super::values::{DomainName, TenantId, UserId};
 
@@ -59,6 +60,12 @@ pub enum EventType {
     InvitationSent,
     #[serde(rename = "tenant.owner_activated")]
     OwnerActivated,
+    #[serde(rename = "tenant.entitlements_changed")]
+    EntitlementsChanged,
+    #[serde(rename = "tenant.usage_threshold_reached")]
+    UsageThresholdReached,
+    #[serde(rename = "tenant.over_limit")]
+    OverLimit,
     #[serde(rename = "api_key.created")]
     ApiKeyCreated,
     #[serde(rename = "api_key.revoked")]
@@ -67,7 +74,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the README's order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 26] = [
         Self::TenantCreated,
         Self::TenantUpdated,
         Self::TenantPlanChanged,
@@ -89,6 +96,9 @@ impl EventType {
         Self::ResourceReported,
         Self::InvitationSent,
         Self::OwnerActivated,
+        Self::EntitlementsChanged,
+        Self::UsageThresholdReached,
+        Self::OverLimit,
         Self::ApiKeyCreated,
         Self::ApiKeyRevoked,
     ];
@@ -117,6 +127,9 @@ impl EventType {
             Self::ResourceReported => "tenant.resource_reported",
             Self::InvitationSent => "tenant.invitation_sent",
             Self::OwnerActivated => "tenant.owner_activated",
+            Self::EntitlementsChanged => "tenant.entitlements_changed",
+            Self::UsageThresholdReached => "tenant.usage_threshold_reached",
+            Self::OverLimit => "tenant.over_limit",
             Self::ApiKeyCreated => "api_key.created",
             Self::ApiKeyRevoked => "api_key.revoked",
         }
@@ -247,6 +260,17 @@ pub struct ChangeEvent {
     /// retried, deprovisioning started), or the one reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<Resource>>,
+    /// `tenant.entitlements_changed`: every feature's effective value after the change
+    /// (`null`: unlimited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub entitlements: Option<serde_json::Map<String, Value>>,
+    /// `tenant.usage_threshold_reached`: the feature, the threshold and the figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageThreshold>,
+    /// `tenant.over_limit`: the features whose usage is above their new limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub over_limit: Option<Vec<OverLimit>>,
     /// `true` when the whole event would have passed [`MAX_EVENT_BYTES`] (EventBridge
     /// takes at most 256 KiB an entry): the fields in `omitted` are left out, and
     /// `fullState` says where the current state is read. Absent otherwise.
@@ -258,6 +282,23 @@ pub struct ChangeEvent {
     /// With `truncated`: where the full, current state is read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_state: Option<FullStateRef>,
+}
+
+/// A usage threshold a report crossed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageThreshold {
+    #[schema(example = "maxUsers")]
+    pub feature: String,
+    /// Percent of the limit: 80 or 100.
+    #[schema(example = 80)]
+    pub threshold: u64,
+    /// Usage after the report.
+    pub usage: u64,
+    pub limit: u64,
+    /// Metered features: the period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
 }
 
 /// Where a truncated event's tenant and resources are read in full (paths of this API).
@@ -282,7 +323,7 @@ pub const MAX_EVENT_BYTES: usize = 240 * 1024;
 /// where `changes` and `tenant` can be read again.
 const TRIMMABLE: [&str; 3] = ["changes", "tenant", "resources"];
 /// The fields a too-large event keeps if even that is not enough.
-const ESSENTIAL: [&str; 10] = [
+const ESSENTIAL: [&str; 12] = [
     "eventId",
     "type",
     "tenantId",
@@ -293,6 +334,8 @@ const ESSENTIAL: [&str; 10] = [
     "admin",
     "domain",
     "apiKey",
+    "usage",
+    "overLimit",
 ];
 
 /// `json` (an event's JSON) as it may be stored and published: unchanged when it has at
@@ -357,6 +400,9 @@ impl ChangeEvent {
             domain: None,
             api_key: None,
             resources: None,
+            entitlements: None,
+            usage: None,
+            over_limit: None,
             truncated: None,
             omitted: None,
             full_state: None,
@@ -368,6 +414,60 @@ impl ChangeEvent {
     pub fn to_bounded_json(&self) -> Result<String, serde_json::Error> {
         let json = serde_json::to_string(self)?;
         Ok(bounded_event_json(&json).into_owned())
+    }
+
+    /// `tenant.entitlements_changed` for the change to `after` (the version it made):
+    /// `entitlements` is the effective snapshot.
+    pub fn entitlements_changed(
+        after: &Tenant,
+        entitlements: serde_json::Map<String, Value>,
+        origin: &Origin,
+    ) -> Self {
+        Self {
+            entitlements: Some(entitlements),
+            ..Self::new(
+                EventType::EntitlementsChanged,
+                Some(after.id.clone()),
+                Some(after.version),
+                origin,
+                &after.updated_at,
+            )
+        }
+    }
+
+    /// `tenant.over_limit`: the change to `after` left `features` above their limits.
+    pub fn over_limit(after: &Tenant, features: Vec<OverLimit>, origin: &Origin) -> Self {
+        Self {
+            over_limit: Some(features),
+            ..Self::new(
+                EventType::OverLimit,
+                Some(after.id.clone()),
+                Some(after.version),
+                origin,
+                &after.updated_at,
+            )
+        }
+    }
+
+    /// `tenant.usage_threshold_reached`: a usage report against tenant version `version`
+    /// crossed `usage.threshold` at `at`.
+    pub fn usage_threshold(
+        tenant_id: &TenantId,
+        version: i64,
+        usage: UsageThreshold,
+        origin: &Origin,
+        at: &str,
+    ) -> Self {
+        Self {
+            usage: Some(usage),
+            ..Self::new(
+                EventType::UsageThresholdReached,
+                Some(tenant_id.clone()),
+                Some(version),
+                origin,
+                at,
+            )
+        }
     }
 
     /// `tenant.created` for `tenant`.

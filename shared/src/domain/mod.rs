@@ -19,6 +19,7 @@ pub mod admin;
 pub mod api_key;
 pub mod clock;
 pub mod domains;
+pub mod entitlements;
 pub mod event;
 pub mod input;
 pub mod invitation;

@@ -1,18 +1,28 @@
-//! The ordered plan catalogue. Plans are configuration (SAM parameters → env vars), so the
-//! catalogue is parsed once per cold start and upgrades/downgrades compare positions in it.
+//! The ordered plan catalogue and what each plan grants. Plans are configuration (the plan
+//! file, `shared/plans.json`, or the `PLANS` variable), so the catalogue is parsed once per
+//! cold start; upgrades/downgrades compare positions in it, and entitlements read its grants.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+pub use super::entitlements::catalogue::{Feature, FeatureKind, Grant, Period};
 
 /// The catalogue used when `PLAN_CATALOGUE` is not set.
 pub const DEFAULT_CATALOGUE: &str = "free,starter,pro,business,enterprise";
 /// The default plan used when `DEFAULT_PLAN` is not set.
 pub const DEFAULT_PLAN: &str = "starter";
 
-/// An ordered list of plan names, lowest first.
+/// An ordered list of plan names, lowest first, with the features the plans may grant and
+/// each plan's grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanCatalogue {
     plans: Vec<String>,
     default_plan: String,
+    /// Every feature, in the plan file's order.
+    pub(crate) features: Vec<Feature>,
+    /// Each plan's grants (same order as `plans`); a feature a plan does not name is not
+    /// granted (off, or a limit of 0).
+    pub(crate) grants: Vec<BTreeMap<String, Grant>>,
 }
 
 /// Why a catalogue configuration was rejected.
@@ -26,6 +36,8 @@ pub enum CatalogueError {
     Duplicate(String),
     #[error("default plan '{0}' is not in the catalogue")]
     UnknownDefault(String),
+    #[error("the plan file is invalid: {0}")]
+    File(String),
 }
 
 impl PlanCatalogue {
@@ -56,10 +68,42 @@ impl PlanCatalogue {
         if !plans.iter().any(|p| p == default_plan) {
             return Err(CatalogueError::UnknownDefault(default_plan.to_owned()));
         }
+        let grants = vec![BTreeMap::new(); plans.len()];
         Ok(Self {
             plans,
             default_plan: default_plan.to_owned(),
+            features: Vec::new(),
+            grants,
         })
+    }
+
+    /// The catalogue with `features` and each plan's `grants` (same order as the plans).
+    pub(crate) fn with_grants(
+        mut self,
+        features: Vec<Feature>,
+        grants: Vec<BTreeMap<String, Grant>>,
+    ) -> Self {
+        self.features = features;
+        self.grants = grants;
+        self
+    }
+
+    /// Every feature, in the plan file's order.
+    pub fn features(&self) -> &[Feature] {
+        &self.features
+    }
+
+    /// The feature named `name`.
+    pub fn feature(&self, name: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    /// What `plan` grants of `feature` ([`Grant::None`] for a plan not in the catalogue,
+    /// or a feature it does not name).
+    pub fn grant(&self, plan: &str, feature: &str) -> Grant {
+        self.rank(plan)
+            .and_then(|rank| self.grants[rank].get(feature).cloned())
+            .unwrap_or(Grant::None)
     }
 
     /// The plan given to tenants created without one.

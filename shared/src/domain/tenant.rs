@@ -159,6 +159,40 @@ pub struct TenantFields {
     /// Free-form JSON object: at most 50 keys of 1-128 characters, 8 KiB serialized.
     #[schema(schema_with = metadata_schema)]
     pub metadata: Option<Map<String, Value>>,
+    /// The tenant's own grants of plan features, which replace its plan's and survive
+    /// plan changes: feature name → `true`/`false` (boolean features), a whole number
+    /// (limits, values) or `"unlimited"`. The limit fields above are the overrides of the
+    /// features of their names. Only platform admins change them; `null` clears one.
+    #[serde(default)]
+    #[schema(schema_with = overrides_schema)]
+    pub overrides: std::collections::BTreeMap<String, Value>,
+}
+
+fn overrides_schema() -> RefOr<Schema> {
+    let value = utoipa::openapi::schema::OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(super::entitlements::catalogue::MAX_AMOUNT as f64)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["unlimited"])))
+        .item(ObjectBuilder::new().schema_type(Type::Null));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Per-tenant grants of plan features (GET /v1/plans lists them), replacing the plan's: true/false, a whole number, or \"unlimited\". In a PATCH, null removes one.",
+        ))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Za-z][A-Za-z0-9]{0,63}$")),
+        ))
+        .additional_properties(Some(Schema::OneOf(value.build())))
+        .max_properties(Some(50))
+        .examples([serde_json::json!({"sso": true, "apiCalls": 250000})])
+        .into()
 }
 
 fn owner_name_schema() -> RefOr<Schema> {
@@ -252,6 +286,7 @@ impl GuardedFields {
                 "maxEnvironments",
                 "dataRetentionDays",
                 "kind",
+                "overrides",
             ],
             Self::AwsExternalId => &["awsExternalId"],
         }
@@ -317,6 +352,9 @@ impl TenantFields {
         let max_environments = r.value("maxEnvironments", positive_limit);
         let data_retention_days = r.value("dataRetentionDays", positive_limit);
         let metadata = r.value("metadata", metadata);
+        let overrides = r
+            .value("overrides", super::entitlements::effective::overrides_field)
+            .unwrap_or_default();
 
         // Cross-field rules: a login mode needs the settings it signs users in with.
         match login_mode {
@@ -363,6 +401,7 @@ impl TenantFields {
             max_environments,
             data_retention_days,
             metadata,
+            overrides,
         })
     }
 
@@ -373,6 +412,34 @@ impl TenantFields {
             Ok(Value::Object(map)) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
             _ => Map::new(),
         }
+    }
+
+    /// Refuses a move to `loginMode: sso` (from `before`, or at create) on a plan that, with
+    /// the overrides, does not grant the `sso` feature (when the catalogue has one). A
+    /// tenant already signing in with SSO keeps it whatever its plan.
+    pub fn require_sso_grant(
+        &self,
+        catalogue: &PlanCatalogue,
+        plan: &str,
+        before: Option<&Self>,
+    ) -> Result<(), ApiError> {
+        let moving = self.login_mode == LoginMode::Sso
+            && before.is_none_or(|b| b.login_mode != LoginMode::Sso);
+        let Some(feature) = catalogue.feature("sso").filter(|_| moving) else {
+            return Ok(());
+        };
+        let granted = super::entitlements::effective::effective(catalogue, plan, self, feature)
+            .grant
+            .is_granted();
+        if granted {
+            return Ok(());
+        }
+        Err(ApiError::NotInPlan {
+            feature: "sso".to_owned(),
+            message: format!(
+                "loginMode 'sso' needs the sso feature, which plan '{plan}' does not grant: upgrade the plan, or have a platform admin set overrides.sso to true"
+            ),
+        })
     }
 }
 
@@ -563,6 +630,9 @@ impl NewTenant {
         });
         let initial_admin_user_ids = initial_admins(body.get("initialAdminUserIds"), &mut problems);
         let fields = TenantFields::from_json(body, &mut problems);
+        if let Some(fields) = &fields {
+            super::entitlements::effective::check_overrides(plans, &fields.overrides, &mut problems);
+        }
         let new = slug.zip(fields).map(|(slug, fields)| Self {
             id,
             slug,
@@ -570,7 +640,9 @@ impl NewTenant {
             fields,
             initial_admin_user_ids,
         });
-        problems.require(new)
+        let new = problems.require(new)?;
+        new.fields.require_sso_grant(plans, &new.plan, None)?;
+        Ok(new)
     }
 }
 
@@ -739,7 +811,7 @@ mod tests {
         from_struct.sort_unstable();
         read.sort_unstable();
         assert_eq!(read, from_struct);
-        assert_eq!(read.len(), 23);
+        assert_eq!(read.len(), 24);
     }
 
     #[test]

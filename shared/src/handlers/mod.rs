@@ -16,6 +16,7 @@
 pub mod admins;
 pub mod api_keys;
 pub mod domains;
+pub mod entitlements;
 pub mod events;
 pub mod openapi;
 pub mod provisioning;
@@ -29,6 +30,7 @@ pub use domains::{
     add_tenant_domain, discover_login, list_tenant_domains, remove_tenant_domain, reverify_domains,
     verify_tenant_domain,
 };
+pub use entitlements::{check_entitlement, get_tenant_entitlements, list_plans, report_usage};
 pub use events::{list_tenant_events, publish_events};
 pub use openapi::get_openapi;
 pub use provisioning::{
@@ -115,6 +117,10 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
         "list-api-keys" => Box::pin(list_api_keys(app, req)),
         "revoke-api-key" => Box::pin(revoke_api_key(app, req)),
         "get-openapi" => Box::pin(get_openapi(req)),
+        "list-plans" => Box::pin(list_plans(app, req)),
+        "get-tenant-entitlements" => Box::pin(get_tenant_entitlements(app, req)),
+        "check-entitlement" => Box::pin(check_entitlement(app, req)),
+        "report-usage" => Box::pin(report_usage(app, req)),
         _ => Box::pin(route_not_found(req)),
     };
     handler.await
@@ -127,8 +133,27 @@ async fn authorize(
     req: &Request,
     action: crate::auth::Action,
 ) -> Result<crate::auth::TenantAccess, ApiError> {
+    authorize_reading(app, req, action, false).await
+}
+
+/// [`authorize`], reading the tenant's usage counters in the same round trip.
+async fn authorize_with_usage(
+    app: &App,
+    req: &Request,
+    action: crate::auth::Action,
+) -> Result<crate::auth::TenantAccess, ApiError> {
+    authorize_reading(app, req, action, true).await
+}
+
+async fn authorize_reading(
+    app: &App,
+    req: &Request,
+    action: crate::auth::Action,
+    usage: bool,
+) -> Result<crate::auth::TenantAccess, ApiError> {
     let raw = http::path_param(req, "id");
     match crate::domain::TenantId::parse(&raw) {
+        Ok(id) if usage => app.auth.tenant_with_usage(req, action, &id).await,
         Ok(id) => app.auth.tenant(req, action, &id).await,
         Err(_) => {
             // API Gateway routes `PATCH /v1/tenants/stats` here (`{id}` = "stats"); the route

@@ -136,9 +136,18 @@ async fn change_plan(
     direction: PlanDirection,
 ) -> Result<Reply, ApiError> {
     let access = authorize(app, req, Action::ChangePlan).await?;
-    let plan = plan_body(&app.config.plans, req)?;
-    let tenant = service::change_plan(app, &access, direction, &plan).await?;
-    Reply::tenant(StatusCode::OK, &tenant, &access.roles)
+    let (plan, dry_run) = plan_body(&app.config.plans, req)?;
+    let changed = service::change_plan(app, &access, direction, &plan, dry_run).await?;
+    let mut reply = Reply::tenant(StatusCode::OK, &changed.tenant, &access.roles)?;
+    reply.body["overLimit"] = serde_json::to_value(&changed.over_limit)
+        .map_err(|e| ApiError::internal("encoding a plan change", e))?;
+    if dry_run {
+        // Nothing was written: the ETag of the tenant as it is stays the version read.
+        reply.body["dryRun"] = Value::Bool(true);
+        reply.headers.clear();
+        reply = reply.header("etag", crate::http::reply::etag(access.tenant.version));
+    }
+    Ok(reply)
 }
 
 async fn suspend(app: &App, req: &Request) -> Result<Reply, ApiError> {
@@ -167,11 +176,19 @@ async fn stats(app: &App, req: &Request) -> Result<Reply, ApiError> {
     Reply::json(StatusCode::OK, &service::stats(app).await?)
 }
 
-/// Reads `{"plan": "..."}` and checks the plan exists.
-fn plan_body(plans: &PlanCatalogue, req: &Request) -> Result<String, ApiError> {
+/// Reads `{"plan": "...", "dryRun": false}` and checks the plan exists.
+fn plan_body(plans: &PlanCatalogue, req: &Request) -> Result<(String, bool), ApiError> {
     let body = http::json_object(req, &[JSON])?;
     let mut problems = Problems::default();
-    problems.reject_unknown(&body, &["plan"]);
+    problems.reject_unknown(&body, &["plan", "dryRun"]);
+    let dry_run = match body.get("dryRun") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            problems.add("dryRun", "must be true or false");
+            false
+        }
+    };
     let plan = match body.get("plan") {
         Some(Value::String(p)) if plans.contains(p) => Some(p.clone()),
         Some(Value::String(_)) => {
@@ -190,7 +207,7 @@ fn plan_body(plans: &PlanCatalogue, req: &Request) -> Result<String, ApiError> {
             None
         }
     };
-    problems.finish(plan.unwrap_or_default())
+    problems.finish((plan.unwrap_or_default(), dry_run))
 }
 
 /// The suspension reason from the body `{"reason": "..."}`, else from `?reason=`.

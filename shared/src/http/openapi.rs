@@ -13,7 +13,8 @@ use super::reply::TenantView;
 use super::routes::{Route, ROUTES};
 use super::{MAX_BODY_BYTES, MERGE_PATCH};
 use crate::domain::api_key::ApiKeyView;
-use crate::domain::plans::{PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+use crate::domain::entitlements::catalogue::{self, MAX_AMOUNT};
+use crate::domain::plans::PlanCatalogue;
 use crate::domain::stats::TenantStats;
 use crate::domain::tenant::{CREATE_ONLY_FIELDS, MAX_INITIAL_ADMINS};
 use crate::domain::values::BOUNDED_TEXT_PATTERN;
@@ -79,7 +80,10 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
         "type": "object",
         "additionalProperties": false,
         "required": ["plan"],
-        "properties": {"plan": {"type": "string", "enum": plans.plans(), "description": "A plan of the catalogue (the PlanCatalogue parameter; shown: the default)."}},
+        "properties": {
+            "plan": {"type": "string", "enum": plans.plans(), "description": "A plan of the catalogue (the Plans parameter; shown: the default plan file)."},
+            "dryRun": {"type": "boolean", "default": false, "description": "Only say what the change would do (the tenant as it would be, and `overLimit`); write nothing."},
+        },
     });
     let base = Operation {
         id: "",
@@ -200,8 +204,63 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             },
             who: "platform admins",
             body: Some((JSON_ONLY, plan_body)),
-            success: (200, "The tenant on its new plan.", tenant),
+            success: (
+                200,
+                "The tenant on its new plan (with `dryRun`, as it would be), and the counted features its usage leaves above their new limits: a downgrade is never refused for usage, and deletes nothing.",
+                Some(schema_ref("PlanChange")),
+            ),
             errors: &[400, 404, 409, 413, 415],
+            ..base
+        },
+        "list-plans" => Operation {
+            id: "listPlans",
+            tag: "entitlements",
+            summary: "The plan catalogue: the features plans grant, and each plan (lowest first) with its grants",
+            who: "any caller with a role but provisioners and login services",
+            success: (200, "The catalogue.", Some(schema_ref("PlanCatalogue"))),
+            errors: &[400],
+            etag: false,
+            ..base
+        },
+        "get-tenant-entitlements" => Operation {
+            id: "getTenantEntitlements",
+            tag: "entitlements",
+            summary: "A tenant's effective entitlements: each feature's value and where it comes from (plan or override), with usage, remaining and the period for counted features",
+            who: "platform admins; the tenant's admins and members",
+            success: (200, "The entitlements.", Some(schema_ref("EntitlementList"))),
+            errors: &[400, 404],
+            query: vec![query_param(
+                "feature",
+                "Only these features (repeatable).",
+                json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$"}),
+            )],
+            etag: false,
+            ..base
+        },
+        "check-entitlement" => Operation {
+            id: "checkEntitlement",
+            tag: "entitlements",
+            summary: "Would `requested` more of a feature be allowed now? (Call before creating a user.) Read-only: one round trip.",
+            who: "platform admins; the tenant's admins and members (API keys included)",
+            success: (200, "The answer, with the figures (allowed or not: a refusal is `allowed: false`, not an error).", Some(schema_ref("CheckAnswer"))),
+            errors: &[400, 404],
+            query: vec![query_param(
+                "requested",
+                "How many more (default 1).",
+                json!({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "default": 1}),
+            )],
+            etag: false,
+            ..base
+        },
+        "report-usage" => Operation {
+            id: "reportUsage",
+            tag: "entitlements",
+            summary: "Count usage of a limit or metered feature: `delta` (an increment past the limit is refused with 409 `limit_reached` and the figures, in the same conditional write) or `set` (reconciliation, never refused for the limit); a replayed `Idempotency-Key` answers the first report and counts nothing",
+            who: "the SaaS application's backend: an API key bound to the tenant with tenant_admin, or a platform admin (never a tenant's people)",
+            body: Some((JSON_ONLY, schema_ref("UsageReport"))),
+            success: (200, "The report, counted (or, with header `Idempotent-Replayed: true`, the first answer of its key).", Some(schema_ref("UsageRecord"))),
+            errors: &[400, 404, 409, 413, 415],
+            etag: false,
             ..base
         },
         "suspend-tenant" => Operation {
@@ -543,6 +602,10 @@ fn path_parameters(path: &str) -> Vec<Value> {
                     json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$", "minLength": 1, "maxLength": 63}),
                     "The resource's id (the blueprint's, or the provisioner's own).",
                 ),
+                "feature" => (
+                    json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$", "minLength": 1, "maxLength": 64}),
+                    "A feature of the plan catalogue (`GET /v1/plans`).",
+                ),
                 _ => (inline::<ApiKeyId>(), "The key's id."),
             };
             json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
@@ -622,6 +685,17 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
     }
     let mut parameters = path_parameters(route.path);
     parameters.extend(op.query.iter().cloned());
+    if route.function == "report-usage" {
+        parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": true,
+            "description": "A unique key per report (1-255 printable ASCII characters); a retry sends the same key and counts nothing. Keys are remembered for 24 hours.",
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$", "minLength": 1, "maxLength": 255}}));
+        if let Some(ok) = responses.get_mut("200") {
+            ok["headers"]["Idempotent-Replayed"] = header(
+                "`true` when the key was used before: the body is the first answer, nothing was counted.",
+                json!({"type": "string", "enum": ["true", "false"]}),
+            );
+        }
+    }
     if op.if_match {
         parameters.push(json!({"name": "If-Match", "in": "header", "required": false,
             "description": "Apply only to this version (`\"3\"`, a list, or `*`); else 412.",
@@ -835,6 +909,68 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
     }
 }
 
+/// The schemas of the entitlement bodies that no type derives.
+fn entitlement_schemas(schemas: &mut Map<String, Value>) {
+    let amount = json!({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT});
+    let limit_grant = json!({"type": "object", "additionalProperties": false, "required": ["limit"],
+        "properties": {"limit": {"type": ["integer", "null"], "minimum": 0, "description": "`null`: unlimited; 0: not granted."},
+            "softLimit": amount}});
+    let grant = json!({"oneOf": [
+        limit_grant,
+        {"type": "object", "additionalProperties": false, "required": ["value"], "properties": {"value": {"type": ["integer", "null"], "minimum": 0}}},
+        {"type": "boolean"},
+    ]});
+    schemas.insert("PlanCatalogue".into(), json!({
+        "type": "object",
+        "required": ["features", "plans"],
+        "properties": {
+            "features": {"type": "array", "items": {"type": "object", "required": ["name", "type"], "properties": {
+                "name": {"type": "string"},
+                "type": {"type": "string", "enum": ["limit", "value", "boolean", "metered"]},
+                "period": {"type": "string", "enum": ["month", "day"], "description": "Metered features: when the counter starts again (UTC)."},
+                "description": {"type": "string"},
+            }}},
+            "plans": {"type": "array", "description": "Lowest first.", "items": {"type": "object", "required": ["name", "rank", "default", "grants"], "properties": {
+                "name": {"type": "string"},
+                "rank": {"type": "integer", "minimum": 0},
+                "default": {"type": "boolean", "description": "The plan of tenants created without one."},
+                "grants": {"type": "object", "additionalProperties": grant},
+            }}},
+        },
+    }));
+    schemas.insert("EntitlementList".into(), json!({
+        "type": "object",
+        "required": ["tenantId", "plan", "status", "items"],
+        "properties": {
+            "tenantId": schema_ref("TenantId"),
+            "plan": {"type": "string"},
+            "status": schema_ref("TenantStatus"),
+            "items": {"type": "array", "items": schema_ref("Entitlement")},
+        },
+    }));
+    schemas.insert("UsageReport".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "maxProperties": 1,
+        "description": "Exactly one of `delta` and `set`.",
+        "properties": {
+            "delta": {"type": "integer", "minimum": -(MAX_AMOUNT as i64), "maximum": MAX_AMOUNT, "not": {"const": 0}, "description": "A change: up (refused past the limit) or down (never below 0)."},
+            "set": {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT, "description": "The usage as the application counts it (reconciliation): never refused for the limit."},
+        },
+    }));
+    schemas.insert("PlanChange".into(), json!({
+        "allOf": [schema_ref("TenantView"), {
+            "type": "object",
+            "required": ["overLimit"],
+            "properties": {
+                "overLimit": {"type": "array", "items": schema_ref("OverLimit"), "description": "Counted features whose usage is above their limit after the change: increments are refused until usage falls; decrements are allowed."},
+                "dryRun": {"type": "boolean", "description": "Present (`true`) for a dry run: nothing was written."},
+            },
+        }],
+    }));
+}
+
 /// The OpenAPI document, as JSON.
 pub fn document() -> Value {
     let components = ComponentsBuilder::new()
@@ -865,6 +1001,13 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::provisioning::ResourceError>()
         .schema_from::<crate::domain::provisioning::ResourceFailure>()
         .schema_from::<crate::service::invitations::InvitationSent>()
+        .schema_from::<crate::domain::entitlements::effective::Entitlement>()
+        .schema_from::<crate::domain::entitlements::effective::Source>()
+        .schema_from::<crate::domain::entitlements::effective::OverLimit>()
+        .schema_from::<crate::domain::entitlements::usage::CheckAnswer>()
+        .schema_from::<crate::domain::entitlements::usage::Reason>()
+        .schema_from::<crate::domain::entitlements::usage::UsageRecord>()
+        .schema_from::<crate::domain::event::UsageThreshold>()
         .schema("ApiKey", ApiKeyView::schema())
         .schema("Error", ErrorBody::schema())
         .schema("TenantView", TenantView::schema())
@@ -883,12 +1026,13 @@ pub fn document() -> Value {
         .schema_from::<crate::domain::values::AwsExternalId>()
         .build();
     let mut components = serde_json::to_value(components).unwrap_or_default();
-    let plans = match PlanCatalogue::parse(DEFAULT_CATALOGUE, DEFAULT_PLAN) {
+    let plans = match catalogue::parse(catalogue::DEFAULT_PLANS, None, None) {
         Ok(plans) => plans,
         Err(_) => return Value::Null,
     };
     if let Some(schemas) = components["schemas"].as_object_mut() {
         request_schemas(schemas, &plans);
+        entitlement_schemas(schemas);
     }
     components["securitySchemes"] = json!({
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -920,6 +1064,7 @@ pub fn document() -> Value {
             {"name": "api-keys", "description": "Machine credentials."},
             {"name": "login", "description": "Login discovery: a tenant's verified email domains, and where a person signs in."},
             {"name": "events", "description": "Change events: the audit trail (also published on the event bus)."},
+            {"name": "entitlements", "description": "What plans grant, a tenant's entitlements and usage against its limits: the check a SaaS application makes before it creates a user, and its usage reports."},
             {"name": "provisioning", "description": "What happens after a create: a tenant's resources, external provisioners' reports, retries and the owner's invitation."},
             {"name": "meta", "description": "This document."},
         ],

@@ -21,7 +21,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 }
 
 /// Every route of the API.
-pub const ROUTES: [Route; 29] = [
+pub const ROUTES: [Route; 33] = [
     route("POST", "/v1/tenants", "create-tenant"),
     route("GET", "/v1/tenants", "list-tenants"),
     route("GET", "/v1/tenants/stats", "tenant-stats"),
@@ -79,6 +79,18 @@ pub const ROUTES: [Route; 29] = [
     route("GET", "/v1/api-keys", "list-api-keys"),
     route("DELETE", "/v1/api-keys/{keyId}", "revoke-api-key"),
     route("GET", "/v1/openapi.json", "get-openapi"),
+    route("GET", "/v1/plans", "list-plans"),
+    route(
+        "GET",
+        "/v1/tenants/{id}/entitlements",
+        "get-tenant-entitlements",
+    ),
+    route(
+        "GET",
+        "/v1/tenants/{id}/entitlements/{feature}/check",
+        "check-entitlement",
+    ),
+    route("POST", "/v1/tenants/{id}/usage/{feature}", "report-usage"),
 ];
 
 /// Functions no route reaches: consumers of the table's stream and of queues, and the

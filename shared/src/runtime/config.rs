@@ -4,8 +4,9 @@
 //! |---|---|---|
 //! | `TABLE_NAME` | the DynamoDB table | required |
 //! | `DYNAMODB_ENDPOINT` | a local DynamoDB endpoint (moto); unset in AWS | unset |
-//! | `PLAN_CATALOGUE` | comma-separated plans, lowest first | `free,starter,pro,business,enterprise` |
-//! | `DEFAULT_PLAN` | plan of tenants created without one | `starter` |
+//! | `PLANS` | the plan file as JSON: features, plans lowest first, their grants ([`crate::domain::entitlements::catalogue`]) | `shared/plans.json` |
+//! | `PLAN_CATALOGUE` | legacy: comma-separated plans of the plan file, lowest first (picks and orders them) | the file's plans |
+//! | `DEFAULT_PLAN` | plan of tenants created without one (replaces the file's `defaultPlan`) | the file's |
 //! | `CURSOR_SECRET` | key that signs pagination cursors | derived from `TABLE_NAME` |
 //! | `JWT_ISSUER` | required `iss` of bearer tokens; unset accepts API keys only | unset |
 //! | `JWT_AUDIENCE` | required `aud` of bearer tokens | required with `JWT_ISSUER` |
@@ -28,7 +29,8 @@
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
 use crate::domain::invitation::{DEFAULT_RESEND_INTERVAL_MINUTES, DEFAULT_TTL_HOURS};
-use crate::domain::plans::{CatalogueError, PlanCatalogue, DEFAULT_CATALOGUE, DEFAULT_PLAN};
+use crate::domain::entitlements::catalogue;
+use crate::domain::plans::{CatalogueError, PlanCatalogue};
 use crate::domain::provisioning::{Blueprint, DEFAULT_BLUEPRINT};
 
 /// How owner invitations are sent.
@@ -98,9 +100,10 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let table_name = non_empty("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        let plans = PlanCatalogue::parse(
-            &non_empty("PLAN_CATALOGUE").unwrap_or_else(|| DEFAULT_CATALOGUE.to_owned()),
-            &non_empty("DEFAULT_PLAN").unwrap_or_else(|| DEFAULT_PLAN.to_owned()),
+        let plans = catalogue::parse(
+            non_empty("PLANS").as_deref().unwrap_or(catalogue::DEFAULT_PLANS),
+            non_empty("PLAN_CATALOGUE").as_deref(),
+            non_empty("DEFAULT_PLAN").as_deref(),
         )?;
         let cursor_secret = non_empty("CURSOR_SECRET")
             .unwrap_or_else(|| format!("tenant-api-cursor:{table_name}"))

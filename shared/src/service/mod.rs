@@ -12,6 +12,7 @@
 pub mod admins;
 pub mod api_keys;
 pub mod domains;
+pub mod entitlements;
 pub mod events;
 pub mod invitations;
 pub mod provisioning;

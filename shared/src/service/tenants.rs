@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use crate::auth::access::{Session, TenantAccess};
 use crate::auth::Action;
 use crate::domain::domains::DomainClaim;
+use crate::domain::entitlements::effective::{check_overrides, over_limit, snapshot, OverLimit};
+use crate::domain::invitation::InvitationChange;
 use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
@@ -124,8 +126,34 @@ pub async fn mutate(
     event_type: EventType,
     change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError>,
 ) -> Result<Tenant, ApiError> {
+    Ok(mutate_entitled(app, access, precondition, event_type, change, false)
+        .await?
+        .tenant)
+}
+
+/// What a change did, with the counted features it left above their limits.
+#[derive(Debug)]
+pub struct Changed {
+    pub tenant: Tenant,
+    /// Counted features whose usage is above the limit after the change.
+    pub over_limit: Vec<OverLimit>,
+}
+
+/// [`mutate`], which also writes, in the same transaction, `tenant.entitlements_changed`
+/// when the change moves any effective entitlement, and `tenant.over_limit` when it leaves
+/// a counted feature above its limit that was not before. With `dry_run`, computes the
+/// change and writes nothing.
+pub async fn mutate_entitled(
+    app: &App,
+    access: &TenantAccess,
+    precondition: &IfMatch,
+    event_type: EventType,
+    change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError>,
+    dry_run: bool,
+) -> Result<Changed, ApiError> {
     let origin = access.session.origin();
     let id = &access.tenant.id;
+    let plans = &app.config.plans;
     let mut read = Some((access.tenant.clone(), access.create_hash.clone()));
     for _ in 0..MAX_ATTEMPTS {
         let (current, digest) = match read.take() {
@@ -142,13 +170,42 @@ pub async fn mutate(
             });
         }
         let Some(mut next) = change(&current)? else {
-            return Ok(current);
+            return Ok(Changed {
+                tenant: current,
+                over_limit: Vec::new(),
+            });
         };
         next.version = current.version + 1;
         next.updated_at = clock::now_rfc3339();
-        let event = ChangeEvent::changed(event_type, &current, &next, &origin);
-        if app.store.replace(&current, &next, &digest, &event).await? {
-            return Ok(next);
+        let mut events = vec![ChangeEvent::changed(event_type, &current, &next, &origin)];
+        let before = snapshot(plans, &current.plan, &current.fields);
+        let after = snapshot(plans, &next.plan, &next.fields);
+        let mut over = Vec::new();
+        if before != after {
+            let usage = app.store.usage(id).await?;
+            let now = &next.updated_at;
+            let was_over = over_limit(plans, &current.plan, &current.fields, &usage, now);
+            over = over_limit(plans, &next.plan, &next.fields, &usage, now);
+            events.push(ChangeEvent::entitlements_changed(&next, after, &origin));
+            if over.iter().any(|o| !was_over.iter().any(|w| w.feature == o.feature)) {
+                events.push(ChangeEvent::over_limit(&next, over.clone(), &origin));
+            }
+        }
+        if dry_run {
+            return Ok(Changed {
+                tenant: next,
+                over_limit: over,
+            });
+        }
+        if app
+            .store
+            .write_tenant(&current, &next, &digest, &InvitationChange::None, &events)
+            .await?
+        {
+            return Ok(Changed {
+                tenant: next,
+                over_limit: over,
+            });
         }
         // Someone else wrote first: read again (and re-check If-Match against their write).
     }
@@ -193,25 +250,33 @@ pub async fn update(
             for group in current.fields.guarded_changes(&fields) {
                 app.auth.check_on(access, guard_action(group))?;
             }
+            let mut problems = crate::domain::input::Problems::default();
+            check_overrides(&app.config.plans, &fields.overrides, &mut problems);
+            problems.finish(())?;
+            fields.require_sso_grant(&app.config.plans, &current.plan, Some(&current.fields))?;
             current.with_fields(fields)
         },
     )
     .await
 }
 
-/// Moves the tenant to `plan`, which must lie in `direction`.
+/// Moves the tenant to `plan`, which must lie in `direction` (with `dry_run`, only says
+/// what the change would do). A downgrade is never refused for usage: the features left
+/// above their new limits are returned (and announced by `tenant.over_limit`).
 pub async fn change_plan(
     app: &App,
     access: &TenantAccess,
     direction: PlanDirection,
     plan: &str,
-) -> Result<Tenant, ApiError> {
-    mutate(
+    dry_run: bool,
+) -> Result<Changed, ApiError> {
+    mutate_entitled(
         app,
         access,
         &IfMatch::Any,
         EventType::TenantPlanChanged,
         |current| current.with_plan(&app.config.plans, direction, plan),
+        dry_run,
     )
     .await
 }

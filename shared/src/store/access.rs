@@ -6,7 +6,8 @@
 use super::api_keys::ApiKeyItem;
 use super::item::{from_item, text, Item};
 use super::tenants::tenant_from_item;
-use super::{domains, keys, Store};
+use super::{domains, keys, usage, Store};
+use crate::domain::entitlements::usage::Usage;
 use crate::domain::values::DomainName;
 use crate::domain::{ApiKey, ApiKeyId, Tenant, TenantId, UserId};
 use crate::error::ApiError;
@@ -25,6 +26,8 @@ pub struct AccessWanted<'a> {
     /// The caller's verified email domain, whose owner (if verified by a tenant) may admit
     /// the caller.
     pub email_domain: Option<&'a DomainName>,
+    /// Whether to read the target's usage counters too.
+    pub usage: bool,
 }
 
 /// What one authorization read found.
@@ -40,6 +43,8 @@ pub struct AccessRead {
     pub api_key: Option<ApiKey>,
     /// The tenant the caller's email domain is verified for.
     pub domain_owner: Option<TenantId>,
+    /// The target's usage counters (empty when not asked for, or none yet).
+    pub usage: Usage,
 }
 
 impl Store {
@@ -61,7 +66,18 @@ impl Store {
             .email_domain
             .filter(|_| wanted.target.is_some())
             .map(|d| domains::owner_key(d.as_str()));
-        let all: Vec<Item> = [&target_key, &grant_key, &bound_key, &key_key, &domain_key]
+        let usage_key = wanted
+            .target
+            .filter(|_| wanted.usage)
+            .map(|id| usage::usage_key(id));
+        let all: Vec<Item> = [
+            &target_key,
+            &grant_key,
+            &bound_key,
+            &key_key,
+            &domain_key,
+            &usage_key,
+        ]
             .into_iter()
             .flatten()
             .cloned()
@@ -78,7 +94,11 @@ impl Store {
         let bound = take(&bound_key);
         let api_key = take(&key_key);
         let domain_owner = take(&domain_key).as_ref().and_then(domains::owner_of);
+        let usage = take(&usage_key)
+            .map(|item| usage::usage_from_item(&item))
+            .unwrap_or_default();
         Ok(AccessRead {
+            usage,
             domain_owner,
             target: target.map(tenant_from_item).transpose()?.flatten(),
             granted_admin,

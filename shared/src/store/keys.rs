@@ -13,6 +13,8 @@
 //! | domain claim (tenant → domain) | `TENANT#<id>` | `DOMAIN#<domain>` | | | |
 //! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | `DOMAINCHECKS` / `<checkedAt>#<domain>` (due for re-verification, oldest-checked first) | |
 //! | owner invitation (by its token's SHA-256) | `INVITATION#<hash>` | `INVITATION` | | | |
+//! | usage counters of a tenant | `TENANT#<id>` | `USAGE` | | | |
+//! | usage report idempotency key (TTL) | `TENANT#<id>` | `IDEMPOTENCY#<key>` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;
@@ -207,4 +209,12 @@ mod tests {
         assert_eq!(a, stats_shard_for("tenant_abc"));
         assert!((0..100).all(|i| stats_shard_for(&format!("tenant_{i}")) < STATS_SHARDS));
     }
+}
+
+/// Sort key of a tenant's usage counters item.
+pub const USAGE_SK: &str = "USAGE";
+
+/// Sort key of a usage report's idempotency record.
+pub fn idempotency_sk(key: &str) -> String {
+    format!("IDEMPOTENCY#{key}")
 }

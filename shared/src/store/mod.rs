@@ -34,6 +34,7 @@ pub mod mail;
 pub mod sts;
 pub mod table;
 pub mod tenants;
+pub mod usage;
 mod transaction;
 
 use aws_sdk_dynamodb::Client;

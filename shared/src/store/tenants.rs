@@ -141,6 +141,17 @@ pub(crate) fn tenant_from_item(item: Item) -> Result<Option<(Tenant, String)>, A
             }
         }
     }
+    // An item written before entitlements has no overrides: one signing in with SSO keeps
+    // it as a recorded override, whatever its plan grants.
+    if !fields.contains_key("overrides") {
+        let sso = fields.get("loginMode").and_then(Value::as_str) == Some("sso");
+        let legacy: Map<String, Value> = if sso {
+            Map::from_iter([("sso".to_owned(), Value::Bool(true))])
+        } else {
+            Map::new()
+        };
+        fields.insert("overrides".to_owned(), Value::Object(legacy));
+    }
     let mut tenant: Tenant =
         serde_json::from_value(Value::Object(fields)).context("decoding a tenant item")?;
     tenant.provisioning_state = state;
