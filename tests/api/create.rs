@@ -72,8 +72,18 @@ async fn create_applies_defaults() {
 
 #[tokio::test]
 async fn default_plan_and_catalogue_come_from_configuration() {
+    let plans = json!({
+        "defaultPlan": "premium",
+        "features": {"seats": {"type": "limit"}},
+        "plans": [
+            {"name": "basic", "grants": {"seats": {"limit": 2}}},
+            {"name": "premium", "grants": {"seats": {"limit": null}}},
+        ],
+    })
+    .to_string();
     let app = integration_tests::spawn_app_with(&[
-        ("PLAN_CATALOGUE", "basic,premium"),
+        ("PLANS", plans.as_str()),
+        // The legacy variable still picks the default.
         ("DEFAULT_PLAN", "basic"),
     ])
     .await;

@@ -19,7 +19,7 @@ fn unique(label: &str) -> String {
 
 async fn sso_tenant(app: &TestApp, slug: &str) -> Value {
     app.create_tenant(&json!({
-        "name": format!("SSO {slug}"), "slug": slug, "loginMode": "sso",
+        "name": format!("SSO {slug}"), "slug": slug, "plan": "pro", "loginMode": "sso",
         "ssoStartUrl": "https://d-1234567890.awsapps.com/start", "ssoRegion": "eu-west-1",
     }))
     .await

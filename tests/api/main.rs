@@ -8,6 +8,7 @@ mod concurrency;
 mod contract;
 mod create;
 mod drift;
+mod entitlements;
 mod errors;
 mod events;
 mod jwks;

@@ -59,7 +59,7 @@ enum Target {
 
 /// Each endpoint: its route function, a name, and the status a caller allowed to use it
 /// gets.
-const ENDPOINTS: [(&str, u16); 29] = [
+const ENDPOINTS: [(&str, u16); 33] = [
     ("create-tenant", 201),
     ("list-tenants", 200),
     ("tenant-stats", 200),
@@ -91,6 +91,10 @@ const ENDPOINTS: [(&str, u16); 29] = [
     ("list-api-keys", 200),
     ("revoke-api-key", 200),
     ("get-openapi", 200),
+    ("list-plans", 200),
+    ("get-tenant-entitlements", 200),
+    ("check-entitlement", 200),
+    ("report-usage", 200),
 ];
 
 fn is_tenant_endpoint(function: &str) -> bool {
@@ -138,6 +142,8 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
             Caller::TenantAdminKey => 403,
             _ => allowed,
         },
+        // The plan catalogue is no secret to any signed-in caller.
+        _ if function == "list-plans" => allowed,
         // Holds no role anywhere: refused outright, and tenants stay hidden.
         Caller::NoRoles if target == Target::Platform => 403,
         Caller::NoRoles => 404,
@@ -149,6 +155,10 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
         },
         _ => match function {
             "get-tenant" | "get-tenant-by-slug" => 200,
+            // Members and admins read entitlements and check them.
+            "get-tenant-entitlements" | "check-entitlement" => allowed,
+            // Only the application counts usage: a key bound to the tenant, never people.
+            "report-usage" if caller == Caller::TenantAdminKey => allowed,
             "update-tenant"
             | "list-tenant-admins"
             | "grant-tenant-admin"
@@ -341,6 +351,22 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
             &format!("/v1/api-keys/{}", world.revocable_key_id),
         ),
         "get-openapi" => TestRequest::new("GET", "/v1/openapi.json"),
+        "list-plans" => TestRequest::new("GET", "/v1/plans"),
+        "get-tenant-entitlements" => {
+            TestRequest::new("GET", &format!("/v1/tenants/{id}/entitlements"))
+        }
+        "check-entitlement" => TestRequest::new(
+            "GET",
+            &format!("/v1/tenants/{id}/entitlements/maxUsers/check"),
+        ),
+        "report-usage" => json_post(
+            format!("/v1/tenants/{id}/usage/maxUsers"),
+            json!({"delta": 1}),
+        )
+        .header(
+            "idempotency-key",
+            &uuid::Uuid::now_v7().simple().to_string(),
+        ),
         other => panic!("no request for {other}"),
     }
 }

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::api_key::ApiKeyView;
 use super::domains::{DomainClaim, DomainStatus};
-use super::provisioning::Resource;
 use super::entitlements::effective::OverLimit;
+use super::provisioning::Resource;
 use super::tenant::Tenant;
 use super::values::{DomainName, TenantId, UserId};
 

@@ -177,7 +177,11 @@ fn overrides_schema() -> RefOr<Schema> {
                 .minimum(Some(0))
                 .maximum(Some(super::entitlements::catalogue::MAX_AMOUNT as f64)),
         )
-        .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["unlimited"])))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["unlimited"])),
+        )
         .item(ObjectBuilder::new().schema_type(Type::Null));
     ObjectBuilder::new()
         .schema_type(Type::Object)
@@ -631,7 +635,11 @@ impl NewTenant {
         let initial_admin_user_ids = initial_admins(body.get("initialAdminUserIds"), &mut problems);
         let fields = TenantFields::from_json(body, &mut problems);
         if let Some(fields) = &fields {
-            super::entitlements::effective::check_overrides(plans, &fields.overrides, &mut problems);
+            super::entitlements::effective::check_overrides(
+                plans,
+                &fields.overrides,
+                &mut problems,
+            );
         }
         let new = slug.zip(fields).map(|(slug, fields)| Self {
             id,

@@ -938,16 +938,19 @@ fn entitlement_schemas(schemas: &mut Map<String, Value>) {
             }}},
         },
     }));
-    schemas.insert("EntitlementList".into(), json!({
-        "type": "object",
-        "required": ["tenantId", "plan", "status", "items"],
-        "properties": {
-            "tenantId": schema_ref("TenantId"),
-            "plan": {"type": "string"},
-            "status": schema_ref("TenantStatus"),
-            "items": {"type": "array", "items": schema_ref("Entitlement")},
-        },
-    }));
+    schemas.insert(
+        "EntitlementList".into(),
+        json!({
+            "type": "object",
+            "required": ["tenantId", "plan", "status", "items"],
+            "properties": {
+                "tenantId": schema_ref("TenantId"),
+                "plan": {"type": "string"},
+                "status": schema_ref("TenantStatus"),
+                "items": {"type": "array", "items": schema_ref("Entitlement")},
+            },
+        }),
+    );
     schemas.insert("UsageReport".into(), json!({
         "type": "object",
         "additionalProperties": false,

@@ -28,8 +28,8 @@
 //! | `SES_ENDPOINT`, `STS_ENDPOINT` | local SES v2 / STS endpoints (moto); unset in AWS | unset |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
-use crate::domain::invitation::{DEFAULT_RESEND_INTERVAL_MINUTES, DEFAULT_TTL_HOURS};
 use crate::domain::entitlements::catalogue;
+use crate::domain::invitation::{DEFAULT_RESEND_INTERVAL_MINUTES, DEFAULT_TTL_HOURS};
 use crate::domain::plans::{CatalogueError, PlanCatalogue};
 use crate::domain::provisioning::{Blueprint, DEFAULT_BLUEPRINT};
 
@@ -101,7 +101,9 @@ impl Config {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let table_name = non_empty("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let plans = catalogue::parse(
-            non_empty("PLANS").as_deref().unwrap_or(catalogue::DEFAULT_PLANS),
+            non_empty("PLANS")
+                .as_deref()
+                .unwrap_or(catalogue::DEFAULT_PLANS),
             non_empty("PLAN_CATALOGUE").as_deref(),
             non_empty("DEFAULT_PLAN").as_deref(),
         )?;

@@ -202,7 +202,9 @@ pub async fn report(
         }
         let now = clock::now_rfc3339();
         let counter = Counter::of(plans, &tenant.plan, &tenant.fields, feature, &usage, &now)
-            .ok_or_else(|| ApiError::internal("reporting usage", "a counted feature without a counter"))?;
+            .ok_or_else(|| {
+                ApiError::internal("reporting usage", "a counted feature without a counter")
+            })?;
         let write = match counter.plan(tenant.status, report) {
             Ok(write) => write,
             Err(Refusal::Refused(answer)) => return Err(refused(&answer)),
@@ -321,10 +323,9 @@ fn refused(answer: &CheckAnswer) -> ApiError {
             answer.usage.unwrap_or(0),
             answer.limit.clone().unwrap_or(Value::Null)
         ),
-        crate::domain::entitlements::usage::Reason::NotInPlan => format!(
-            "the tenant's plan does not grant '{}'",
-            answer.feature
-        ),
+        crate::domain::entitlements::usage::Reason::NotInPlan => {
+            format!("the tenant's plan does not grant '{}'", answer.feature)
+        }
         crate::domain::entitlements::usage::Reason::TenantSuspended => {
             "the tenant is suspended: usage may go down, not up".to_owned()
         }

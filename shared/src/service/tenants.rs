@@ -7,8 +7,8 @@ use crate::auth::access::{Session, TenantAccess};
 use crate::auth::Action;
 use crate::domain::domains::DomainClaim;
 use crate::domain::entitlements::effective::{check_overrides, over_limit, snapshot, OverLimit};
-use crate::domain::invitation::InvitationChange;
 use crate::domain::input::{canonical_json, hex_sha256};
+use crate::domain::invitation::InvitationChange;
 use crate::domain::plans::PlanDirection;
 use crate::domain::stats::TenantStats;
 use crate::domain::tenant::{GuardedFields, IfMatch, LoginMode};
@@ -126,9 +126,11 @@ pub async fn mutate(
     event_type: EventType,
     change: impl Fn(&Tenant) -> Result<Option<Tenant>, ApiError>,
 ) -> Result<Tenant, ApiError> {
-    Ok(mutate_entitled(app, access, precondition, event_type, change, false)
-        .await?
-        .tenant)
+    Ok(
+        mutate_entitled(app, access, precondition, event_type, change, false)
+            .await?
+            .tenant,
+    )
 }
 
 /// What a change did, with the counted features it left above their limits.
@@ -187,7 +189,10 @@ pub async fn mutate_entitled(
             let was_over = over_limit(plans, &current.plan, &current.fields, &usage, now);
             over = over_limit(plans, &next.plan, &next.fields, &usage, now);
             events.push(ChangeEvent::entitlements_changed(&next, after, &origin));
-            if over.iter().any(|o| !was_over.iter().any(|w| w.feature == o.feature)) {
+            if over
+                .iter()
+                .any(|o| !was_over.iter().any(|w| w.feature == o.feature))
+            {
                 events.push(ChangeEvent::over_limit(&next, over.clone(), &origin));
             }
         }

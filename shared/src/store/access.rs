@@ -78,10 +78,10 @@ impl Store {
             &domain_key,
             &usage_key,
         ]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
         let mut items = self.batch_get(all).await?;
         let mut take = |key: &Option<Item>| {
             key.as_ref().and_then(|key| {

@@ -34,8 +34,8 @@ pub mod mail;
 pub mod sts;
 pub mod table;
 pub mod tenants;
-pub mod usage;
 mod transaction;
+pub mod usage;
 
 use aws_sdk_dynamodb::Client;
 

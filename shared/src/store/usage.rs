@@ -58,7 +58,10 @@ pub struct IdempotencyRecord<'a> {
 pub enum Reported {
     Written,
     /// The key was used before: its request digest and first answer.
-    Replayed { digest: String, answer: UsageRecord },
+    Replayed {
+        digest: String,
+        answer: UsageRecord,
+    },
     /// The usage moved since it was read: nothing was written; read it again.
     Moved,
 }
@@ -168,7 +171,10 @@ fn idempotency_put(
             keys::ENTITY.to_owned(),
             AttributeValue::S(IDEMPOTENCY_ENTITY.to_owned()),
         ),
-        ("digest".to_owned(), AttributeValue::S(record.digest.clone())),
+        (
+            "digest".to_owned(),
+            AttributeValue::S(record.digest.clone()),
+        ),
         ("answer".to_owned(), AttributeValue::S(answer)),
         (
             super::events::EXPIRES_AT.to_owned(),

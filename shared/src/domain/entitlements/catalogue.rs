@@ -144,7 +144,10 @@ pub enum Grant {
     /// Not granted: off, or a limit of 0 (`not_in_plan`).
     None,
     /// A limit (`None`: unlimited), with an optional soft limit that warns but never blocks.
-    Limit { limit: Option<u64>, soft: Option<u64> },
+    Limit {
+        limit: Option<u64>,
+        soft: Option<u64>,
+    },
     /// A value.
     Value(u64),
     /// On or off.
@@ -255,7 +258,11 @@ fn feature(name: &str, doc: &Value) -> Result<Feature, CatalogueError> {
 }
 
 /// Reads one grant of `feature` (its type decides the shape).
-pub(crate) fn grant(feature: &Feature, value: &Value, place: &str) -> Result<Grant, CatalogueError> {
+pub(crate) fn grant(
+    feature: &Feature,
+    value: &Value,
+    place: &str,
+) -> Result<Grant, CatalogueError> {
     let shape = |expected: &str| {
         invalid(format!(
             "{place}: '{}' is a {} feature, so its grant is {expected}",
@@ -269,9 +276,9 @@ pub(crate) fn grant(feature: &Feature, value: &Value, place: &str) -> Result<Gra
             .map(Grant::Flag)
             .ok_or_else(|| shape("true or false")),
         FeatureKind::Value => match value {
-            Value::Object(map) if map.len() == 1 && map.contains_key("value") => {
-                Ok(Grant::Value(amount(&map["value"], &format!("{place}.value"))?))
-            }
+            Value::Object(map) if map.len() == 1 && map.contains_key("value") => Ok(Grant::Value(
+                amount(&map["value"], &format!("{place}.value"))?,
+            )),
             _ => Err(shape("{\"value\": n}")),
         },
         FeatureKind::Limit | FeatureKind::Metered(_) => match value {
@@ -445,7 +452,10 @@ mod tests {
         let err = parse(DEFAULT_PLANS, Some("basic,premium"), Some("basic"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("'basic' of PLAN_CATALOGUE is not in the plan file"), "{err}");
+        assert!(
+            err.contains("'basic' of PLAN_CATALOGUE is not in the plan file"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -454,7 +464,10 @@ mod tests {
         assert_eq!(Period::Month.key(now), "2026-12");
         assert_eq!(Period::Month.reset_at(now), "2027-01-01T00:00:00Z");
         assert_eq!(Period::Day.reset_at(now), "2027-01-01T00:00:00Z");
-        assert_eq!(Period::Day.reset_at("2028-02-28T10:00:00Z"), "2028-02-29T00:00:00Z");
+        assert_eq!(
+            Period::Day.reset_at("2028-02-28T10:00:00Z"),
+            "2028-02-29T00:00:00Z"
+        );
         assert_eq!(Period::Month.stale_key("2027-01-15T00:00:00Z"), "2026-11");
         assert_eq!(Period::Day.stale_key("2027-03-01T00:00:00Z"), "2027-02-27");
     }

@@ -82,7 +82,10 @@ pub fn check_overrides(
             continue;
         }
         let Some(feature) = catalogue.feature(name) else {
-            problems.add(&field, "is not a feature of the plan catalogue (GET /v1/plans)");
+            problems.add(
+                &field,
+                "is not a feature of the plan catalogue (GET /v1/plans)",
+            );
             continue;
         };
         if override_grant(feature, value).is_none() {
@@ -91,9 +94,7 @@ pub fn check_overrides(
                 match feature.kind {
                     FeatureKind::Boolean => "must be true or false".to_owned(),
                     FeatureKind::Value => format!("must be a whole number from 0 to {MAX_AMOUNT}"),
-                    _ => format!(
-                        "must be a whole number from 0 to {MAX_AMOUNT}, or \"unlimited\""
-                    ),
+                    _ => format!("must be a whole number from 0 to {MAX_AMOUNT}, or \"unlimited\""),
                 },
             );
         }
@@ -177,7 +178,11 @@ pub fn effective<'a>(
 }
 
 /// Every feature's effective value (`null`: unlimited), as entitlement events carry it.
-pub fn snapshot(catalogue: &PlanCatalogue, plan: &str, fields: &TenantFields) -> Map<String, Value> {
+pub fn snapshot(
+    catalogue: &PlanCatalogue,
+    plan: &str,
+    fields: &TenantFields,
+) -> Map<String, Value> {
     catalogue
         .features()
         .iter()

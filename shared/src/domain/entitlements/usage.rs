@@ -276,9 +276,7 @@ impl Report {
         let mut problems = Problems::default();
         problems.reject_unknown(body, &["delta", "set"]);
         let whole = |value: &Value| -> Option<i64> {
-            value
-                .as_i64()
-                .filter(|n| n.unsigned_abs() <= MAX_AMOUNT)
+            value.as_i64().filter(|n| n.unsigned_abs() <= MAX_AMOUNT)
         };
         let report = match (body.get("delta"), body.get("set")) {
             (Some(_), Some(_)) => {
@@ -302,7 +300,10 @@ impl Report {
             (None, Some(set)) => match whole(set).filter(|n| *n >= 0) {
                 Some(n) => Some(Self::Set(n as u64)),
                 None => {
-                    problems.add("set", format!("must be a whole number from 0 to {MAX_AMOUNT}"));
+                    problems.add(
+                        "set",
+                        format!("must be a whole number from 0 to {MAX_AMOUNT}"),
+                    );
                     None
                 }
             },
@@ -427,8 +428,9 @@ mod tests {
     #[test]
     fn an_increment_crossing_a_threshold_pins_the_exact_usage() {
         let c = counter(Some(10), 7);
-        let Ok(ReportWrite::Add { low, high, crossed, .. }) =
-            c.plan(TenantStatus::Active, Report::Delta(1))
+        let Ok(ReportWrite::Add {
+            low, high, crossed, ..
+        }) = c.plan(TenantStatus::Active, Report::Delta(1))
         else {
             panic!()
         };
@@ -438,8 +440,13 @@ mod tests {
     #[test]
     fn an_increment_crossing_nothing_pins_the_band_where_it_crosses_nothing() {
         let c = counter(Some(10), 3);
-        let Ok(ReportWrite::Add { low, high, crossed, max_before, .. }) =
-            c.plan(TenantStatus::Active, Report::Delta(2))
+        let Ok(ReportWrite::Add {
+            low,
+            high,
+            crossed,
+            max_before,
+            ..
+        }) = c.plan(TenantStatus::Active, Report::Delta(2))
         else {
             panic!()
         };
@@ -473,8 +480,14 @@ mod tests {
     #[test]
     fn reports_are_one_whole_delta_or_a_set() {
         let parse = |v: Value| Report::from_json(v.as_object().unwrap());
-        assert_eq!(parse(serde_json::json!({"delta": -3})).unwrap(), Report::Delta(-3));
-        assert_eq!(parse(serde_json::json!({"set": 4})).unwrap(), Report::Set(4));
+        assert_eq!(
+            parse(serde_json::json!({"delta": -3})).unwrap(),
+            Report::Delta(-3)
+        );
+        assert_eq!(
+            parse(serde_json::json!({"set": 4})).unwrap(),
+            Report::Set(4)
+        );
         for bad in [
             serde_json::json!({"delta": 1.5}),
             serde_json::json!({"delta": 0}),
