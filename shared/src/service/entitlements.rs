@@ -301,7 +301,7 @@ pub async fn report(
                     return Err(ApiError::IdempotencyKeyReused(key.to_owned()));
                 }
                 return Ok(Recorded {
-                    record: answer,
+                    record: *answer,
                     replayed: true,
                 });
             }

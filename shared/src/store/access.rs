@@ -66,10 +66,7 @@ impl Store {
             .email_domain
             .filter(|_| wanted.target.is_some())
             .map(|d| domains::owner_key(d.as_str()));
-        let usage_key = wanted
-            .target
-            .filter(|_| wanted.usage)
-            .map(|id| usage::usage_key(id));
+        let usage_key = wanted.target.filter(|_| wanted.usage).map(usage::usage_key);
         let all: Vec<Item> = [
             &target_key,
             &grant_key,

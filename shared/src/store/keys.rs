@@ -178,6 +178,14 @@ pub fn tenant_key(id: &str) -> HashMap<String, AttributeValue> {
     key(tenant_pk(id), TENANT_SK)
 }
 
+/// Sort key of a tenant's usage counters item.
+pub const USAGE_SK: &str = "USAGE";
+
+/// Sort key of a usage report's idempotency record.
+pub fn idempotency_sk(key: &str) -> String {
+    format!("IDEMPOTENCY#{key}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,12 +217,4 @@ mod tests {
         assert_eq!(a, stats_shard_for("tenant_abc"));
         assert!((0..100).all(|i| stats_shard_for(&format!("tenant_{i}")) < STATS_SHARDS));
     }
-}
-
-/// Sort key of a tenant's usage counters item.
-pub const USAGE_SK: &str = "USAGE";
-
-/// Sort key of a usage report's idempotency record.
-pub fn idempotency_sk(key: &str) -> String {
-    format!("IDEMPOTENCY#{key}")
 }

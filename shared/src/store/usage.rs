@@ -60,7 +60,7 @@ pub enum Reported {
     /// The key was used before: its request digest and first answer.
     Replayed {
         digest: String,
-        answer: UsageRecord,
+        answer: Box<UsageRecord>,
     },
     /// The usage moved since it was read: nothing was written; read it again.
     Moved,
@@ -263,7 +263,10 @@ impl Store {
                 }
             };
             return match old.and_then(|item| replay_of(&item, now_epoch)) {
-                Some((digest, answer)) => Ok(Reported::Replayed { digest, answer }),
+                Some((digest, answer)) => Ok(Reported::Replayed {
+                    digest,
+                    answer: Box::new(answer),
+                }),
                 // Expired between the write and this read: the key is free; write again.
                 None => Ok(Reported::Moved),
             };

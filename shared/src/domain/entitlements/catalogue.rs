@@ -167,11 +167,10 @@ impl Grant {
 
     /// Whether the grant gives anything (a limit of 0 and `false` give nothing).
     pub fn is_granted(&self) -> bool {
-        match self {
-            Self::None | Self::Flag(false) => false,
-            Self::Limit { limit: Some(0), .. } => false,
-            _ => true,
-        }
+        !matches!(
+            self,
+            Self::None | Self::Flag(false) | Self::Limit { limit: Some(0), .. }
+        )
     }
 }
 

@@ -192,14 +192,14 @@ impl Counter {
     /// What a report may write, or why it is refused (a refusal answers with the check).
     pub fn plan(&self, status: TenantStatus, report: Report) -> Result<ReportWrite, Refusal> {
         if status == TenantStatus::Deleted {
-            return Err(Refusal::Refused(self.check(status, 0)));
+            return Err(Refusal::Refused(Box::new(self.check(status, 0))));
         }
         match report {
             Report::Delta(n) if n > 0 => {
                 let n = n as u64;
                 let answer = self.check(status, n);
                 if !answer.allowed {
-                    return Err(Refusal::Refused(answer));
+                    return Err(Refusal::Refused(Box::new(answer)));
                 }
                 let crossed = self.crossings(self.usage, self.usage + n);
                 // Pin the usage to the range in which this increment crosses the same
@@ -350,7 +350,7 @@ pub enum ReportWrite {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
     /// Not allowed: the check's answer says why, with the figures.
-    Refused(CheckAnswer),
+    Refused(Box<CheckAnswer>),
     /// A decrement below 0.
     BelowZero { usage: u64 },
 }
