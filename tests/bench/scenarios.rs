@@ -105,13 +105,15 @@ pub fn all() -> Vec<Scenario> {
             Some(2),
             units(2.0, 7.0),
         ),
-        // Tenant put, counter update and event (3 x 2) plus three index updates.
+        // The usage counters come with authorization's read (1 RRU more, missing or not).
+        // Tenant put, counter update, tenant.plan_changed and tenant.entitlements_changed
+        // (4 x 2) plus three index updates.
         scenario(
             "upgrade-tenant",
             200,
             READ_TRANSACT,
-            Some(3),
-            units(2.0, 9.0),
+            Some(4),
+            units(3.0, 11.0),
         ),
         Scenario {
             tenant_plan: "enterprise",
@@ -119,8 +121,8 @@ pub fn all() -> Vec<Scenario> {
                 "downgrade-tenant",
                 200,
                 READ_TRANSACT,
-                Some(3),
-                units(2.0, 9.0),
+                Some(4),
+                units(3.0, 11.0),
             )
         },
         // As upgrade, and the status index key moves (delete + put).
@@ -299,6 +301,34 @@ pub fn all() -> Vec<Scenario> {
         scenario("route-not-found", 405, &[], None, units(0.0, 0.0)),
         // The committed contract, compiled in: no credential, no DynamoDB.
         scenario("get-openapi", 200, &[], None, units(0.0, 0.0)),
+        // The plan file, parsed at cold start: a token's caller needs no read at all.
+        scenario("list-plans", 200, &[], None, units(0.0, 0.0)),
+        // Authorization's read holds the tenant and its usage counters: the whole answer.
+        scenario(
+            "get-tenant-entitlements",
+            200,
+            &["BatchGetItem"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // The hot path's check: one round trip, the same read.
+        scenario(
+            "check-entitlement",
+            200,
+            &["BatchGetItem"],
+            None,
+            units(3.0, 0.0),
+        ),
+        // The hot path's count: the same read, then one conditional write holding the
+        // limit: the idempotency record and the counter update (2 x 2 WRU; a report that
+        // crosses 80 % or 100 % adds its event, 2 WRU).
+        scenario(
+            "report-usage",
+            200,
+            READ_TRANSACT,
+            Some(2),
+            units(3.0, 4.0),
+        ),
     ]
 }
 

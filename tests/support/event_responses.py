@@ -25,7 +25,7 @@ PATTERNS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),
 ]
 # Fields whose value is random or time-dependent however it is spelled.
-OPAQUE = {"requestId": "<request-id>", "nextCursor": "<cursor>"}
+OPAQUE = {"requestId": "<request-id>", "nextCursor": "<cursor>", "period": "<period>"}
 IGNORED_HEADERS = {"x-request-id", "date"}
 
 

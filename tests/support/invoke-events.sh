@@ -70,6 +70,11 @@ list-tenants 200
 update-tenant 200
 upgrade-tenant 200
 downgrade-tenant 200
+list-plans 200
+get-tenant-entitlements 200
+report-usage 200
+report-usage 200
+check-entitlement 200
 grant-tenant-admin 201
 grant-tenant-admin 200
 list-tenant-admins 200

@@ -94,9 +94,9 @@ pub struct TenantAccess {
     pub create_hash: String,
     /// The caller's roles on the tenant (platform roles included).
     pub roles: Roles,
-    /// The tenant's usage counters, when the request asked for them
-    /// ([`Auth::tenant_with_usage`]); empty otherwise.
-    pub usage: Usage,
+    /// The tenant's usage counters, when the request read them with the tenant
+    /// ([`Auth::tenant_with_usage`]).
+    pub usage: Option<Usage>,
 }
 
 impl Auth {
@@ -177,7 +177,7 @@ impl Auth {
             usage,
         } = target.unwrap_or_default();
         let mut access = self.decide_on_tenant(session, action, id, tenant, granted_admin)?;
-        access.usage = usage;
+        access.usage = Some(usage);
         Ok(access)
     }
 
@@ -304,7 +304,7 @@ impl Auth {
             tenant,
             create_hash,
             roles,
-            usage: Usage::default(),
+            usage: None,
         })
     }
 }

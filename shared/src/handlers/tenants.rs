@@ -135,7 +135,8 @@ async fn change_plan(
     req: &Request,
     direction: PlanDirection,
 ) -> Result<Reply, ApiError> {
-    let access = authorize(app, req, Action::ChangePlan).await?;
+    // A plan change moves entitlements: the usage counters come with the tenant's read.
+    let access = super::authorize_with_usage(app, req, Action::ChangePlan).await?;
     let (plan, dry_run) = plan_body(&app.config.plans, req)?;
     let changed = service::change_plan(app, &access, direction, &plan, dry_run).await?;
     let mut reply = Reply::tenant(StatusCode::OK, &changed.tenant, &access.roles)?;

@@ -95,9 +95,14 @@ pub fn entitlements(app: &App, access: &TenantAccess) -> Vec<Entitlement> {
         &app.config.plans,
         &t.plan,
         &t.fields,
-        &access.usage,
+        &usage_of(access),
         &clock::now_rfc3339(),
     )
+}
+
+/// The usage the access read (none read: no counters yet).
+fn usage_of(access: &TenantAccess) -> crate::domain::entitlements::usage::Usage {
+    access.usage.clone().unwrap_or_default()
 }
 
 /// One feature of the tenant, with usage.
@@ -109,7 +114,7 @@ pub fn entitlement(app: &App, access: &TenantAccess, name: &str) -> Result<Entit
         &t.plan,
         &t.fields,
         feature(plans, name)?,
-        &access.usage,
+        &usage_of(access),
         &clock::now_rfc3339(),
     ))
 }
@@ -125,7 +130,8 @@ pub fn check(
     let t = &access.tenant;
     let feature = feature(plans, name)?;
     let now = clock::now_rfc3339();
-    if let Some(counter) = Counter::of(plans, &t.plan, &t.fields, feature, &access.usage, &now) {
+    if let Some(counter) = Counter::of(plans, &t.plan, &t.fields, feature, &usage_of(access), &now)
+    {
         return Ok(counter.check(t.status, requested));
     }
     let grant = effective::effective(plans, &t.plan, &t.fields, feature).grant;
@@ -193,7 +199,7 @@ pub async fn report(
     let digest = hex_sha256(&format!("{name}\n{}", report.to_json()));
     let origin = access.session.origin();
     let mut tenant = access.tenant.clone();
-    let mut usage = access.usage.clone();
+    let mut usage = usage_of(access);
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             // The usage moved under the decision: read the tenant and its counters again.

@@ -158,6 +158,7 @@ pub async fn mutate_entitled(
     let plans = &app.config.plans;
     let mut read = Some((access.tenant.clone(), access.create_hash.clone()));
     for _ in 0..MAX_ATTEMPTS {
+        let first_attempt = read.is_some();
         let (current, digest) = match read.take() {
             Some(first) => first,
             None => app
@@ -184,7 +185,11 @@ pub async fn mutate_entitled(
         let after = snapshot(plans, &next.plan, &next.fields);
         let mut over = Vec::new();
         if before != after {
-            let usage = app.store.usage(id).await?;
+            // The first attempt uses the counters read with the tenant, when they were.
+            let usage = match (first_attempt, &access.usage) {
+                (true, Some(usage)) => usage.clone(),
+                _ => app.store.usage(id).await?,
+            };
             let now = &next.updated_at;
             let was_over = over_limit(plans, &current.plan, &current.fields, &usage, now);
             over = over_limit(plans, &next.plan, &next.fields, &usage, now);
