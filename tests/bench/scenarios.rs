@@ -97,13 +97,15 @@ pub fn all() -> Vec<Scenario> {
         scenario("list-tenants", 200, &["Query"], None, units(1.5, 0.0)),
         scenario("get-tenant", 200, &["BatchGetItem"], None, units(2.0, 0.0)),
         scenario("get-tenant-by-slug", 200, &["Query"], None, units(0.5, 0.0)),
-        // No counter moves: the tenant put and its event (2 x 2) plus three index updates.
+        // The usage counters come with authorization's read (1 RRU). No counter moves: the
+        // tenant put, its event and (the patch moves maxUsers) tenant.entitlements_changed
+        // (3 x 2) plus three index updates.
         scenario(
             "update-tenant",
             200,
             READ_TRANSACT,
-            Some(2),
-            units(2.0, 7.0),
+            Some(3),
+            units(3.0, 9.0),
         ),
         // The usage counters come with authorization's read (1 RRU more, missing or not).
         // Tenant put, counter update, tenant.plan_changed and tenant.entitlements_changed
@@ -322,13 +324,7 @@ pub fn all() -> Vec<Scenario> {
         // The hot path's count: the same read, then one conditional write holding the
         // limit: the idempotency record and the counter update (2 x 2 WRU; a report that
         // crosses 80 % or 100 % adds its event, 2 WRU).
-        scenario(
-            "report-usage",
-            200,
-            READ_TRANSACT,
-            Some(2),
-            units(3.0, 4.0),
-        ),
+        scenario("report-usage", 200, READ_TRANSACT, Some(2), units(3.0, 4.0)),
     ]
 }
 

@@ -123,7 +123,9 @@ async fn get_by_slug(app: &App, req: &Request) -> Result<Reply, ApiError> {
 }
 
 async fn update(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let access = authorize(app, req, Action::UpdateTenant).await?;
+    // A patch may move limits or overrides: the usage counters come with the tenant's
+    // read (one key more in the same round trip) for the over-limit check.
+    let access = super::authorize_with_usage(app, req, Action::UpdateTenant).await?;
     let precondition = http::if_match(req)?;
     let patch = http::json_object(req, &[MERGE_PATCH, JSON])?;
     let tenant = service::update(app, &access, &precondition, &patch).await?;

@@ -14,7 +14,7 @@
 //! | verified domain (domain → tenant) | `DOMAIN#<domain>` | `DOMAIN` | | `DOMAINCHECKS` / `<checkedAt>#<domain>` (due for re-verification, oldest-checked first) | |
 //! | owner invitation (by its token's SHA-256) | `INVITATION#<hash>` | `INVITATION` | | | |
 //! | usage counters of a tenant | `TENANT#<id>` | `USAGE` | | | |
-//! | usage report idempotency key (TTL) | `TENANT#<id>` | `IDEMPOTENCY#<key>` | | | |
+//! | usage report idempotency key (TTL) | `USAGEREPORT#<id>#<key>` | `USAGEREPORT` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;
@@ -181,10 +181,13 @@ pub fn tenant_key(id: &str) -> HashMap<String, AttributeValue> {
 /// Sort key of a tenant's usage counters item.
 pub const USAGE_SK: &str = "USAGE";
 
-/// Sort key of a usage report's idempotency record.
-pub fn idempotency_sk(key: &str) -> String {
-    format!("IDEMPOTENCY#{key}")
+/// Partition key of a usage report's idempotency record: a partition of its own, so that
+/// a busy tenant's reports write to one item of its partition (the counters), not two.
+pub fn idempotency_pk(tenant_id: &str, key: &str) -> String {
+    format!("USAGEREPORT#{tenant_id}#{key}")
 }
+/// Sort key of a usage report's idempotency record.
+pub const IDEMPOTENCY_SK: &str = "USAGEREPORT";
 
 #[cfg(test)]
 mod tests {

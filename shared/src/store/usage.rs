@@ -161,11 +161,11 @@ fn idempotency_put(
     let item: Item = HashMap::from([
         (
             keys::PK.to_owned(),
-            AttributeValue::S(keys::tenant_pk(tenant_id.as_str())),
+            AttributeValue::S(keys::idempotency_pk(tenant_id.as_str(), record.key)),
         ),
         (
             keys::SK.to_owned(),
-            AttributeValue::S(keys::idempotency_sk(record.key)),
+            AttributeValue::S(keys::IDEMPOTENCY_SK.to_owned()),
         ),
         (
             keys::ENTITY.to_owned(),
@@ -254,8 +254,8 @@ impl Store {
                 _ => {
                     self.get_one(
                         keys::key(
-                            keys::tenant_pk(tenant_id.as_str()),
-                            &keys::idempotency_sk(record.key),
+                            keys::idempotency_pk(tenant_id.as_str(), record.key),
+                            keys::IDEMPOTENCY_SK,
                         ),
                         "reading an idempotency record",
                     )
