@@ -554,7 +554,12 @@ async fn bad_usage_reports_are_4xx_naming_the_field_and_count_nothing() {
             r.body
         );
     }
-    for bad_key in [None, Some("k".repeat(300)), Some("has space".to_owned())] {
+    for bad_key in [
+        None,
+        Some("k".repeat(300)),
+        Some("has space".to_owned()),
+        Some("clé".to_owned()),
+    ] {
         let mut req = TestRequest::new("POST", &format!("/v1/tenants/{t}/usage/maxUsers"))
             .json(&json!({"delta": 1}));
         if let Some(k) = &bad_key {

