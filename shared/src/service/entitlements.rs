@@ -222,7 +222,7 @@ pub async fn report(
             }
         };
         let after = match &write {
-            ReportWrite::Add { n, .. } => counter.usage + n,
+            ReportWrite::Add { n, .. } => counter.usage.saturating_add(*n),
             ReportWrite::Subtract { n } => counter.usage - n,
             ReportWrite::Set { value, .. } => *value,
         };

@@ -201,14 +201,14 @@ impl Counter {
                 if !answer.allowed {
                     return Err(Refusal::Refused(Box::new(answer)));
                 }
-                let crossed = self.crossings(self.usage, self.usage + n);
+                let crossed = self.crossings(self.usage, self.usage.saturating_add(n));
                 // Pin the usage to the range in which this increment crosses the same
                 // thresholds (exactly, when it crosses one): the event is then written
                 // once, by the one report that crossed.
                 let (low, high) = if crossed.is_empty() {
                     self.band(n)
                 } else {
-                    (self.usage, Some(self.usage + 1))
+                    (self.usage, Some(self.usage.saturating_add(1)))
                 };
                 Ok(ReportWrite::Add {
                     n,
