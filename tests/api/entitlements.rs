@@ -615,3 +615,179 @@ async fn a_tenant_scoped_application_key_reports_its_own_tenants_usage_only() {
         json!(["usage-is-reported-by-the-application"])
     );
 }
+
+#[tokio::test]
+async fn a_retried_report_gets_its_first_answer_even_when_the_count_it_made_would_now_refuse_it() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("near-limit").await; // starter: maxUsers 10
+    let t = id(&tenant);
+    assert_eq!(
+        report(&app, t, "maxUsers", json!({"set": 9}), &key())
+            .await
+            .status,
+        200
+    );
+    let last_seat = key();
+    let first = report(&app, t, "maxUsers", json!({"delta": 1}), &last_seat).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The answer was lost; the retry finds the tenant at its limit, counted by itself.
+    let retry = report(&app, t, "maxUsers", json!({"delta": 1}), &last_seat).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.body, first.body);
+    // The same key with another report is a reuse, whatever the limit says.
+    let reused = report(&app, t, "maxUsers", json!({"delta": 2}), &last_seat).await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (409, "idempotency_key_reused")
+    );
+    // A decrement to 0, retried, is not a decrement below 0.
+    let zero = key();
+    assert_eq!(
+        report(&app, t, "maxUsers", json!({"set": 1}), &key())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        report(&app, t, "maxUsers", json!({"delta": -1}), &zero)
+            .await
+            .status,
+        200
+    );
+    let again = report(&app, t, "maxUsers", json!({"delta": -1}), &zero).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(entitlement(&app, t, "maxUsers").await["usage"], 0);
+}
+
+#[tokio::test]
+async fn a_report_decided_before_a_plan_change_is_not_written_after_it() {
+    use tenant_shared::domain::entitlements::usage::{ReportWrite, UsageRecord};
+    use tenant_shared::domain::TenantId;
+    use tenant_shared::store::usage::{IdempotencyRecord, Reported};
+
+    let app = spawn_app().await;
+    let tenant = app.create_named("raced").await; // starter: maxUsers 10
+    let t = id(&tenant);
+    assert_eq!(
+        report(&app, t, "maxUsers", json!({"set": 3}), &key())
+            .await
+            .status,
+        200
+    );
+    let read_version = app.get(&format!("/v1/tenants/{t}")).await.body["version"]
+        .as_i64()
+        .unwrap();
+    // A report decides against starter's limit (3 + 1 <= 10)...
+    let write = ReportWrite::Add {
+        n: 1,
+        max_before: Some(9),
+        low: 0,
+        high: Some(7),
+        crossed: vec![],
+    };
+    // ...and a downgrade to free (maxUsers 3) commits before the report's write.
+    let down = app
+        .post(
+            &format!("/v1/tenants/{t}/downgrade"),
+            &json!({"plan": "free"}),
+        )
+        .await;
+    assert_eq!(down.status, 200, "{}", down.body);
+    assert_eq!(
+        down.body["overLimit"],
+        json!([]),
+        "3 of 3 is at the limit, not over"
+    );
+    let answer = UsageRecord {
+        feature: "maxUsers".into(),
+        delta: Some(1),
+        set: None,
+        usage: 4,
+        limit: Some(10),
+        remaining: Some(6),
+        over_limit: false,
+        period: None,
+        reset_at: None,
+        thresholds_crossed: vec![],
+        recorded_at: "2026-12-04T00:00:00Z".into(),
+    };
+    let now = tenant_shared::domain::clock::now_epoch_seconds();
+    let idem = key();
+    let record = IdempotencyRecord {
+        key: &idem,
+        digest: "d".into(),
+        answer: &answer,
+        expires_at: now + 60,
+    };
+    let outcome = app
+        .app
+        .store
+        .report_usage(
+            &TenantId::parse(t).unwrap(),
+            read_version,
+            "maxUsers",
+            None,
+            &write,
+            &record,
+            &[],
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Reported::Moved), "{outcome:?}");
+    // Decided again through the API, it meets the new limit.
+    let more = report(&app, t, "maxUsers", json!({"delta": 1}), &key()).await;
+    assert_eq!((more.status, more.code()), (409, "limit_reached"));
+    assert_eq!(entitlement(&app, t, "maxUsers").await["usage"], 3);
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_application_key_still_reads_and_counts_down_but_not_up() {
+    let app = spawn_app().await;
+    let tenant = app.create_named("suspended-app").await;
+    let t = id(&tenant);
+    let created = app
+        .create_api_key(&json!({"name": "app", "roles": ["tenant_admin"], "tenantId": t}))
+        .await;
+    let api_key = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        report(&app, t, "maxUsers", json!({"delta": 4}), &key())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.post(&format!("/v1/tenants/{t}/suspend"), &json!({}))
+            .await
+            .status,
+        200
+    );
+    let as_app = |req: TestRequest| req.api_key(&api_key);
+    let checked = app
+        .send(as_app(TestRequest::new(
+            "GET",
+            &format!("/v1/tenants/{t}/entitlements/maxUsers/check"),
+        )))
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert_eq!(checked.body["reason"], "tenant_suspended");
+    let count = |body: Value| {
+        as_app(
+            TestRequest::new("POST", &format!("/v1/tenants/{t}/usage/maxUsers"))
+                .json(&body)
+                .header("idempotency-key", &key()),
+        )
+    };
+    let down = app.send(count(json!({"delta": -1}))).await;
+    assert_eq!(down.status, 200, "{}", down.body);
+    let up = app.send(count(json!({"delta": 1}))).await;
+    assert_eq!((up.status, up.code()), (409, "tenant_suspended"));
+    let set_up = app.send(count(json!({"set": 9}))).await;
+    assert_eq!((set_up.status, set_up.code()), (409, "tenant_suspended"));
+    // Anything else stays closed to the suspended tenant's key.
+    let read = app
+        .send(as_app(TestRequest::new("GET", &format!("/v1/tenants/{t}"))))
+        .await;
+    assert_eq!((read.status, read.code()), (403, "tenant_suspended"));
+}

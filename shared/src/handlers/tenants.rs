@@ -145,9 +145,13 @@ async fn change_plan(
     reply.body["overLimit"] = serde_json::to_value(&changed.over_limit)
         .map_err(|e| ApiError::internal("encoding a plan change", e))?;
     if dry_run {
-        // Nothing was written: the ETag of the tenant as it is stays the version read.
+        // Nothing was written: the version (body and ETag) and updatedAt stay those read.
         reply.body["dryRun"] = Value::Bool(true);
-        reply.headers.clear();
+        reply.body["version"] = Value::from(access.tenant.version);
+        reply.body["updatedAt"] = Value::from(access.tenant.updated_at.clone());
+        reply
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("etag"));
         reply = reply.header("etag", crate::http::reply::etag(access.tenant.version));
     }
     Ok(reply)

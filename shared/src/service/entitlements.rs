@@ -213,12 +213,18 @@ pub async fn report(
             })?;
         let write = match counter.plan(tenant.status, report) {
             Ok(write) => write,
-            Err(Refusal::Refused(answer)) => return Err(refused(&answer)),
-            Err(Refusal::BelowZero { usage }) => {
-                return Err(ApiError::field(
-                    "delta",
-                    format!("would take usage below 0: it is {usage}"),
-                ))
+            Err(refusal) => {
+                // A retry of a report that was counted (its answer lost) must get that
+                // answer, not a refusal the count itself caused.
+                if let Some(replay) = replay(app, &tenant, key, &digest).await? {
+                    return Ok(replay);
+                }
+                return Err(match refusal {
+                    Refusal::Refused(answer) => refused(&answer),
+                    Refusal::BelowZero { usage } => {
+                        ApiError::field("delta", format!("would take usage below 0: it is {usage}"))
+                    }
+                });
             }
         };
         let after = match &write {
@@ -284,6 +290,7 @@ pub async fn report(
             .store
             .report_usage(
                 &tenant.id,
+                tenant.version,
                 &counter_name,
                 stale.as_deref(),
                 &write,
@@ -315,6 +322,28 @@ pub async fn report(
         }
     }
     Err(super::tenants::kept_changing(&tenant.id))
+}
+
+/// The first answer of `key`, if it was used: with the same request, a replay; with
+/// another, 409 `idempotency_key_reused`.
+async fn replay(
+    app: &App,
+    tenant: &crate::domain::Tenant,
+    key: &str,
+    digest: &str,
+) -> Result<Option<Recorded>, ApiError> {
+    match app
+        .store
+        .usage_report(&tenant.id, key, clock::now_epoch_seconds())
+        .await?
+    {
+        Some((first, _)) if first != digest => Err(ApiError::IdempotencyKeyReused(key.to_owned())),
+        Some((_, record)) => Ok(Some(Recorded {
+            record,
+            replayed: true,
+        })),
+        None => Ok(None),
+    }
 }
 
 /// The 409 a refused report answers, with the check's figures.

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 use crate::auth::access::{Session, TenantAccess};
 use crate::auth::Action;
 use crate::domain::domains::DomainClaim;
-use crate::domain::entitlements::effective::{check_overrides, over_limit, snapshot, OverLimit};
+use crate::domain::entitlements::effective::{
+    check_overrides, counter_key, over_limit, snapshot, OverLimit,
+};
 use crate::domain::input::{canonical_json, hex_sha256};
 use crate::domain::invitation::InvitationChange;
 use crate::domain::plans::PlanDirection;
@@ -16,6 +18,7 @@ use crate::domain::values::AwsExternalId;
 use crate::domain::{clock, patch, AdminGrant, ChangeEvent, EventType, NewTenant, Roles, Tenant};
 use crate::error::ApiError;
 use crate::runtime::App;
+use crate::store::usage::LimitsChange;
 use crate::store::Created;
 
 /// 128 random bits as hex (verification tokens).
@@ -184,34 +187,62 @@ pub async fn mutate_entitled(
         let before = snapshot(plans, &current.plan, &current.fields);
         let after = snapshot(plans, &next.plan, &next.fields);
         let mut over = Vec::new();
-        if before != after {
+        // A change of what the tenant may use (its entitlements or its status) is recorded
+        // on its usage item too: reports decided before it are decided again.
+        let limits = if before != after || current.status != next.status {
             // The first attempt uses the counters read with the tenant, when they were.
             let usage = match (first_attempt, &access.usage) {
                 (true, Some(usage)) => usage.clone(),
                 _ => app.store.usage(id).await?,
             };
             let now = &next.updated_at;
-            let was_over = over_limit(plans, &current.plan, &current.fields, &usage, now);
-            over = over_limit(plans, &next.plan, &next.fields, &usage, now);
-            events.push(ChangeEvent::entitlements_changed(&next, after, &origin));
-            if over
-                .iter()
-                .any(|o| !was_over.iter().any(|w| w.feature == o.feature))
-            {
-                events.push(ChangeEvent::over_limit(&next, over.clone(), &origin));
+            if before != after {
+                let was_over = over_limit(plans, &current.plan, &current.fields, &usage, now);
+                over = over_limit(plans, &next.plan, &next.fields, &usage, now);
+                events.push(ChangeEvent::entitlements_changed(&next, after, &origin));
+                if over
+                    .iter()
+                    .any(|o| !was_over.iter().any(|w| w.feature == o.feature))
+                {
+                    events.push(ChangeEvent::over_limit(&next, over.clone(), &origin));
+                }
             }
-        }
+            let counters = plans
+                .features()
+                .iter()
+                .filter_map(|f| counter_key(f, now))
+                .map(|key| {
+                    let read = usage.0.get(&key).copied();
+                    (key, read)
+                })
+                .collect();
+            Some(LimitsChange {
+                tenant_id: id.clone(),
+                version: next.version,
+                counters,
+            })
+        } else {
+            None
+        };
         if dry_run {
             return Ok(Changed {
                 tenant: next,
                 over_limit: over,
             });
         }
-        if app
-            .store
-            .write_tenant(&current, &next, &digest, &InvitationChange::None, &events)
-            .await?
-        {
+        let written = match &limits {
+            Some(limits) => {
+                app.store
+                    .write_tenant_limits(&current, &next, &digest, &events, limits)
+                    .await?
+            }
+            None => {
+                app.store
+                    .write_tenant(&current, &next, &digest, &InvitationChange::None, &events)
+                    .await?
+            }
+        };
+        if written {
             return Ok(Changed {
                 tenant: next,
                 over_limit: over,
@@ -260,8 +291,16 @@ pub async fn update(
             for group in current.fields.guarded_changes(&fields) {
                 app.auth.check_on(access, guard_action(group))?;
             }
+            // Only overrides this patch sets are checked: one recorded before (a feature the
+            // plan file has since dropped) does not block the tenant's other changes.
+            let changed: std::collections::BTreeMap<String, Value> = fields
+                .overrides
+                .iter()
+                .filter(|(name, value)| current.fields.overrides.get(*name) != Some(value))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
             let mut problems = crate::domain::input::Problems::default();
-            check_overrides(&app.config.plans, &fields.overrides, &mut problems);
+            check_overrides(&app.config.plans, &changed, &mut problems);
             problems.finish(())?;
             fields.require_sso_grant(&app.config.plans, &current.plan, Some(&current.fields))?;
             current.with_fields(fields)

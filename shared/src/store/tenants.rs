@@ -462,6 +462,37 @@ impl Store {
         Ok(written == LimitedWrite::Written)
     }
 
+    /// [`Self::write_tenant`] of a change to the tenant's limits or status, which also
+    /// records `limits` on its usage item in the same transaction. `false` when the tenant
+    /// or the counters the change read changed meanwhile (nothing is written).
+    pub async fn write_tenant_limits(
+        &self,
+        before: &Tenant,
+        after: &Tenant,
+        create_hash: &str,
+        events: &[ChangeEvent],
+        limits: &super::usage::LimitsChange,
+    ) -> Result<bool, ApiError> {
+        let mut tx = TransactWrite::new();
+        let tenant_op = tx.push(tenant_put(self.table(), before, after, create_hash)?);
+        let limits_op = tx.push(super::usage::limits_update(self.table(), limits)?);
+        let delta = stats::delta(Some(before), after);
+        if !delta.is_empty() {
+            tx.push(counter_update(self.table(), &after.id, &delta)?);
+        }
+        for event in events {
+            tx.push(event_put(self, event)?);
+        }
+        match tx.run(self).await? {
+            Outcome::Committed => Ok(true),
+            outcome if outcome.refused(tenant_op) || outcome.refused(limits_op) => Ok(false),
+            _ => Err(ApiError::internal(
+                "updating a tenant's limits",
+                "a condition failed on a fresh event id",
+            )),
+        }
+    }
+
     /// [`Self::write_tenant`] under the resend limit: with `resent_by`, the write also
     /// requires (in its condition, so that concurrent resends cannot both pass) that the
     /// stored tenant's invitation was not resent after `resent_by` (epoch seconds).

@@ -18,6 +18,8 @@ use crate::domain::{ChangeEvent, TenantId};
 use crate::error::{ApiError, Context};
 
 const USAGE_ENTITY: &str = "usage";
+/// Attribute holding the tenant version at which its limits or status last changed.
+const LIMITS_VERSION: &str = "limitsVersion";
 const IDEMPOTENCY_ENTITY: &str = "usageReport";
 /// Prefix of counter attributes.
 const COUNTER: &str = "U#";
@@ -40,6 +42,64 @@ pub(crate) fn usage_from_item(item: &Item) -> Usage {
             })
             .collect(),
     )
+}
+
+/// What a change of a tenant's limits or status writes to its usage item, in the change's
+/// own transaction: the new tenant version (reports decided against an older one are
+/// decided again), conditioned on the counters being what the change read (its over-limit
+/// list is then exact).
+#[derive(Debug, Clone)]
+pub struct LimitsChange {
+    pub tenant_id: TenantId,
+    /// The tenant's version after the change.
+    pub version: i64,
+    /// Counter key → the usage the change read (`None`: no counter yet).
+    pub counters: Vec<(String, Option<u64>)>,
+}
+
+/// The update recording `change` on the usage item.
+pub(crate) fn limits_update(
+    table: &str,
+    change: &LimitsChange,
+) -> Result<TransactWriteItem, ApiError> {
+    let mut names = HashMap::from([
+        ("#lv".to_owned(), LIMITS_VERSION.to_owned()),
+        ("#e".to_owned(), keys::ENTITY.to_owned()),
+        ("#t".to_owned(), "tenantId".to_owned()),
+    ]);
+    let mut values = HashMap::from([
+        (
+            ":lv".to_owned(),
+            AttributeValue::N(change.version.to_string()),
+        ),
+        (":e".to_owned(), AttributeValue::S(USAGE_ENTITY.to_owned())),
+        (
+            ":t".to_owned(),
+            AttributeValue::S(change.tenant_id.to_string()),
+        ),
+    ]);
+    let mut conditions = Vec::new();
+    for (i, (counter, read)) in change.counters.iter().enumerate() {
+        names.insert(format!("#c{i}"), format!("{COUNTER}{counter}"));
+        match read {
+            Some(n) => {
+                values.insert(format!(":c{i}"), number(*n));
+                conditions.push(format!("#c{i} = :c{i}"));
+            }
+            None => conditions.push(format!("attribute_not_exists(#c{i})")),
+        }
+    }
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(usage_key(&change.tenant_id)))
+        .update_expression("SET #lv = :lv, #e = :e, #t = :t")
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values));
+    if !conditions.is_empty() {
+        update = update.condition_expression(conditions.join(" AND "));
+    }
+    let update = update.build().context("building a limits change")?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// A usage report's idempotency record: the key's digest of the request and the answer.
@@ -74,6 +134,7 @@ fn number(n: u64) -> AttributeValue {
 fn counter_update(
     table: &str,
     tenant_id: &TenantId,
+    tenant_version: i64,
     counter: &str,
     stale: Option<&str>,
     write: &ReportWrite,
@@ -88,6 +149,14 @@ fn counter_update(
         (":t".to_owned(), AttributeValue::S(tenant_id.to_string())),
         (":zero".to_owned(), number(0)),
     ]);
+    // The limits and status the decision used are still the tenant's: no plan, override
+    // or status change was written after the tenant version the decision read.
+    names.insert("#lv".to_owned(), LIMITS_VERSION.to_owned());
+    values.insert(
+        ":tv".to_owned(),
+        AttributeValue::N(tenant_version.to_string()),
+    );
+    let limits = "(attribute_not_exists(#lv) OR #lv <= :tv)";
     let (set, condition) = match write {
         ReportWrite::Add {
             n,
@@ -141,7 +210,7 @@ fn counter_update(
         .table_name(table)
         .set_key(Some(usage_key(tenant_id)))
         .update_expression(expression)
-        .condition_expression(condition)
+        .condition_expression(format!("{limits} AND ({condition})"))
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
@@ -216,6 +285,26 @@ fn replay_of(item: &Item, now_epoch: i64) -> Option<(String, UsageRecord)> {
 }
 
 impl Store {
+    /// The first answer of idempotency key `key` of tenant `tenant_id`, with its request
+    /// digest, if the key was used and has not expired.
+    pub async fn usage_report(
+        &self,
+        tenant_id: &TenantId,
+        key: &str,
+        now_epoch: i64,
+    ) -> Result<Option<(String, UsageRecord)>, ApiError> {
+        let item = self
+            .get_one(
+                keys::key(
+                    keys::idempotency_pk(tenant_id.as_str(), key),
+                    keys::IDEMPOTENCY_SK,
+                ),
+                "reading an idempotency record",
+            )
+            .await?;
+        Ok(item.and_then(|item| replay_of(&item, now_epoch)))
+    }
+
     /// Tenant `id`'s usage counters (strongly consistent).
     pub async fn usage(&self, id: &TenantId) -> Result<Usage, ApiError> {
         Ok(self
@@ -233,6 +322,7 @@ impl Store {
     pub async fn report_usage(
         &self,
         tenant_id: &TenantId,
+        tenant_version: i64,
         counter: &str,
         stale: Option<&str>,
         write: &ReportWrite,
@@ -243,7 +333,14 @@ impl Store {
         let table = self.table();
         let mut tx = TransactWrite::new();
         let record_op = tx.push(idempotency_put(table, tenant_id, record, now_epoch)?);
-        let counter_op = tx.push(counter_update(table, tenant_id, counter, stale, write)?);
+        let counter_op = tx.push(counter_update(
+            table,
+            tenant_id,
+            tenant_version,
+            counter,
+            stale,
+            write,
+        )?);
         for event in events {
             tx.push(event_put(self, event)?);
         }

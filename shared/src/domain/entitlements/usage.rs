@@ -225,6 +225,10 @@ impl Counter {
                 }
                 Ok(ReportWrite::Subtract { n })
             }
+            // A suspended tenant's usage may go down, not up, whichever way it is reported.
+            Report::Set(value) if status == TenantStatus::Suspended && value > self.usage => Err(
+                Refusal::Refused(Box::new(self.check(status, value - self.usage))),
+            ),
             Report::Set(value) => Ok(ReportWrite::Set {
                 value,
                 before: self.usage,
