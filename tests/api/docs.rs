@@ -187,7 +187,10 @@ fn the_readme_stays_short() {
 
 #[test]
 fn a_heading_anchor_is_its_lowercased_text_without_punctuation() {
-    assert_eq!(slug("The contract, from outside"), "the-contract-from-outside");
+    assert_eq!(
+        slug("The contract, from outside"),
+        "the-contract-from-outside"
+    );
     assert_eq!(
         slug("Local gateway (sam local start-api)"),
         "local-gateway-sam-local-start-api"
