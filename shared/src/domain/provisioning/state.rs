@@ -75,7 +75,11 @@ impl ResourceStatus {
 
 /// Why a resource failed: a machine-readable code (STS's or SES's error code for the
 /// built-in steps) and a message for people.
+// Nothing else: a provisioner's report with another member is refused (400), and the schema
+// says so (`additionalProperties: false`, which utoipa derives from `deny_unknown_fields`;
+// a plain comment, so that the schema's description stays the type's doc).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResourceError {
     #[schema(
         example = "AccessDenied",

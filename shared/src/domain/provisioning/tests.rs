@@ -214,3 +214,13 @@ fn deleting_announces_every_resource_and_ends_deprovisioned() {
     assert_eq!(t.provisioning.status, ProvisioningStatus::Deprovisioned);
     assert!(start_deprovisioning(&t, "t6").is_none());
 }
+
+#[test]
+fn a_resource_error_holds_only_a_code_and_a_message_in_its_schema_too() {
+    use utoipa::PartialSchema;
+    let schema = serde_json::to_value(ResourceError::schema()).unwrap();
+    assert_eq!(schema["additionalProperties"], json!(false));
+    assert_eq!(schema["required"], json!(["code", "message"]));
+    let extra = json!({"code": "AccessDenied", "message": "no", "retry": true});
+    assert!(serde_json::from_value::<ResourceError>(extra).is_err());
+}
