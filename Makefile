@@ -2,7 +2,7 @@
 #   make local   set up (first run) and serve the API on http://127.0.0.1:9000
 #   make test    set up (first run) and run every check CI runs
 # and: make bench   cold-start/size/instruction benchmark of every function (release)
-#      make sam-local-test  the built API under `sam local start-api` (Docker; README: Local gateway)
+#      make sam-local-test  the built API under `sam local start-api` (Docker; docs/local-gateway.md)
 #      make -s token a platform-admin bearer token for the local API
 #      make openapi  regenerate openapi.json from the code
 #      make -s bus-events  the change events that reached the local bus (make local running)
@@ -99,7 +99,7 @@ dns-record:
 openapi:
 	cargo run --quiet --bin tenantctl -- openapi > openapi.json
 
-# schemathesis against the live local API (README: Tests, "The contract, from outside").
+# schemathesis against the live local API (docs/tests.md, "The contract, from outside").
 contract: setup
 	tests/support/contract.sh
 
@@ -149,7 +149,7 @@ sam-build: setup
 	CARGO_LAMBDA_COMPILER=cargo $(SAM) build
 
 # The built API under `sam local start-api`, offline (Docker; images built from Debian
-# packages when missing): a tenant's life through SAM's gateway (README: Local gateway).
+# packages when missing): a tenant's life through SAM's gateway (docs/local-gateway.md).
 sam-local-test: sam-build
 	tests/support/sam-local-test.sh
 
@@ -165,7 +165,7 @@ CARGO_LAMBDA := CARGO_LAMBDA_COMPILER=cargo PATH="$(CURDIR)/$(VENV)/bin:$$PATH" 
 bench-reference: setup
 	$(CARGO_LAMBDA) build $(if $(filter debug,$(SAM_BUILD_MODE)),,--release) --bin hello-world
 
-# Release bootstraps exactly as sam build makes them, then the benchmark (README: Performance).
+# Release bootstraps exactly as sam build makes them, then the benchmark (docs/performance.md).
 bench: setup bench-reference
 	$(CARGO_LAMBDA) build --release $(addprefix --bin ,$(FUNCTIONS))
 	cargo run --quiet --bin lambda-bench -- $(BENCH_ARGS)

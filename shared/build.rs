@@ -10,7 +10,9 @@
 //!    (scope, `when` and `unless` together, as Cedar evaluates them) directly as
 //!    `cedar_policy_core` expressions, with the actions its scope admits (`action ==` or
 //!    `action in [...]`; none listed: any), so that a request only evaluates the policies
-//!    that can apply to its action. `src/auth/policy.rs` includes it. The schema may not
+//!    that can apply to its action (`src/auth/policy/scope.rs`, which this script includes
+//!    and `Policies::parse` uses, is the one mapping from a scope to its actions).
+//!    `src/auth/policy/mod.rs` includes the generated file. The schema may not
 //!    declare action groups: with them `action in [G]` would also admit G's members.
 //!
 //! Loading the policies at cold start then costs a few hundred allocations: no lexer, no
@@ -25,11 +27,17 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
-use cedar_policy_core::ast::{ActionConstraint, AnyId, Effect, Expr, ExprKind, Literal};
+use cedar_policy_core::ast::{AnyId, Effect, Expr, ExprKind, Literal};
 use cedar_policy_core::FromNormalizedStr;
+
+/// The scope → actions mapping, shared with `Policies::parse` (one definition for both).
+#[path = "src/auth/policy/scope.rs"]
+mod scope;
+use scope::scope_actions;
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/auth/policy/scope.rs");
     println!("cargo::rerun-if-changed=policies/tenants.cedar");
     println!("cargo::rerun-if-changed=policies/tenants.cedarschema");
     if let Err(message) = run() {
@@ -147,21 +155,6 @@ fn generate(text: &str) -> Result<String, String> {
          }}\n",
         types.join(", ")
     ))
-}
-
-/// The action names a policy's scope admits; `None`: any action.
-fn scope_actions(scope: &ActionConstraint) -> Result<Option<Vec<String>>, String> {
-    let name = |uid: &cedar_policy_core::ast::EntityUID| {
-        let eid: &str = uid.eid().as_ref();
-        eid.to_owned()
-    };
-    match scope {
-        ActionConstraint::Any => Ok(None),
-        ActionConstraint::Eq(uid) => Ok(Some(vec![name(uid)])),
-        ActionConstraint::In(uids) => Ok(Some(uids.iter().map(|u| name(u)).collect())),
-        #[allow(unreachable_patterns)]
-        _ => Err("unsupported action scope".into()),
-    }
 }
 
 /// Appends the Rust expression that builds `e` to `out`.

@@ -1,6 +1,6 @@
 //! The published contract: `openapi.json` (committed), the document the code generates,
-//! the one `GET /v1/openapi.json` serves, the route table and the README's route table
-//! must all agree. `make openapi` rewrites the committed file.
+//! the one `GET /v1/openapi.json` serves, the route table and the API page's route table
+//! (`docs/api.md`) must all agree. `make openapi` rewrites the committed file.
 
 use std::collections::BTreeSet;
 
@@ -105,10 +105,10 @@ fn every_operation_documents_its_errors_in_the_one_envelope_with_a_request_id() 
 }
 
 #[test]
-fn the_readme_route_table_lists_every_route_and_its_function() {
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+fn the_api_page_route_table_lists_every_route_and_its_function() {
+    let page = std::fs::read_to_string(workspace_root().join("docs/api.md")).unwrap();
     let mut listed = BTreeSet::new();
-    for line in readme.lines() {
+    for line in page.lines() {
         // | `POST /v1/tenants` | `create-tenant` | what it does | who may call it |
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         if cells.len() < 5 {
@@ -134,7 +134,7 @@ fn the_readme_route_table_lists_every_route_and_its_function() {
         .collect();
     assert_eq!(
         listed, expected,
-        "README.md's route table and the route table differ"
+        "docs/api.md's route table and the route table differ"
     );
 }
 
@@ -152,11 +152,23 @@ async fn the_api_serves_the_committed_document_to_anyone() {
 
 /// Cognito lets users write their own custom attributes unless the app client forbids it:
 /// wherever the setup recommends `custom:tenant_id` as the tenant claim, it says to leave
-/// it out of the app client's `WriteAttributes`, and the README recommends stored grants.
+/// it out of the app client's `WriteAttributes`, and the authentication page
+/// (`docs/auth.md`) recommends stored grants.
 #[test]
 fn every_recommendation_of_custom_tenant_id_says_users_must_not_write_it() {
-    for file in ["README.md", "samconfig.toml", "template.yaml"] {
-        let text = std::fs::read_to_string(workspace_root().join(file)).unwrap();
+    let mut files = vec![
+        "README.md".to_owned(),
+        "samconfig.toml".to_owned(),
+        "template.yaml".to_owned(),
+    ];
+    for entry in std::fs::read_dir(workspace_root().join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            files.push(format!("docs/{name}"));
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(workspace_root().join(&file)).unwrap();
         if text.contains("custom:tenant_id") {
             assert!(
                 text.contains("WriteAttributes"),
@@ -164,7 +176,7 @@ fn every_recommendation_of_custom_tenant_id_says_users_must_not_write_it() {
             );
         }
     }
-    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    assert!(readme.contains("app client `WriteAttributes` must exclude `custom:tenant_id`"));
-    assert!(readme.contains("**stored grants**"));
+    let auth = std::fs::read_to_string(workspace_root().join("docs/auth.md")).unwrap();
+    assert!(auth.contains("app client `WriteAttributes` must exclude `custom:tenant_id`"));
+    assert!(auth.contains("**stored grants**"));
 }

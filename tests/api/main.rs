@@ -7,6 +7,7 @@ mod auth;
 mod concurrency;
 mod contract;
 mod create;
+mod docs;
 mod drift;
 mod entitlements;
 mod errors;

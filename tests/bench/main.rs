@@ -19,10 +19,12 @@
 //!
 //! Every invocation's response status and the DynamoDB requests it made are checked (e.g.
 //! create-tenant sends exactly one TransactWriteItems), so the figures are of the real
-//! code path. Writes `target/bench/lambda-bench.{md,json}`.
+//! code path. Writes `target/bench/lambda-bench.{md,json}`; a full run (every function,
+//! neither `--only` nor `--check`) also writes its tables into `docs/performance.md`,
+//! between the page's markers (see `page.rs`), unless `--no-docs`.
 //!
 //! Usage: `lambda-bench [--runs N] [--warm N] [--only a,b] [--bin-dir DIR] [--out DIR]
-//! [--no-callgrind] [--keep-callgrind DIR] [--check]`. `--keep-callgrind` keeps each
+//! [--no-callgrind] [--keep-callgrind DIR] [--check] [--no-docs]`. `--keep-callgrind` keeps each
 //! function's callgrind profiles as `DIR/callgrind.<function>.out` (init) and
 //! `DIR/callgrind.<function>.cold.out` (init and the first invocation), for
 //! `callgrind_annotate --inclusive=yes` (build with `CARGO_PROFILE_RELEASE_STRIP=false` to
@@ -34,6 +36,7 @@
 mod cost;
 mod dynamodb;
 mod http1;
+mod page;
 mod runtime;
 mod scenarios;
 
@@ -56,6 +59,8 @@ struct Options {
     callgrind: bool,
     keep_callgrind: Option<PathBuf>,
     check: bool,
+    /// Whether a full run writes its tables into `docs/performance.md`.
+    docs: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -69,6 +74,7 @@ fn parse_options() -> Result<Options, String> {
         callgrind: true,
         keep_callgrind: None,
         check: false,
+        docs: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -81,6 +87,7 @@ fn parse_options() -> Result<Options, String> {
             "--out" => options.out_dir = value()?.into(),
             "--no-callgrind" => options.callgrind = false,
             "--keep-callgrind" => options.keep_callgrind = Some(value()?.into()),
+            "--no-docs" => options.docs = false,
             "--check" => {
                 options.check = true;
                 options.runs = 3;
@@ -257,6 +264,23 @@ fn main() {
     });
     let markdown = format!("{}\n{}", markdown_table(&rows), cost::markdown(&rows));
     println!("{markdown}");
+    if options.docs && !options.check && options.only.is_none() && !failed {
+        let commit = git_commit(&root);
+        let context = page::RunContext {
+            date: report["generatedAt"].as_str().unwrap_or_default(),
+            host: &host_description(),
+            commit: commit.as_deref(),
+            runs: options.runs,
+            warm: options.warm,
+        };
+        match write_page(&root, &page::block(&context, &markdown)) {
+            Ok(()) => eprintln!("lambda-bench: wrote the current table into {}", page::PAGE),
+            Err(e) => {
+                eprintln!("could not write {}: {e}", page::PAGE);
+                failed = true;
+            }
+        }
+    }
     if let Err(e) = std::fs::create_dir_all(&options.out_dir)
         .and_then(|_| std::fs::write(options.out_dir.join("lambda-bench.md"), &markdown))
         .and_then(|_| {
@@ -716,6 +740,36 @@ fn host_description() -> BTreeMap<&'static str, String> {
         ),
         ("arch", std::env::consts::ARCH.to_owned()),
     ])
+}
+
+/// Replaces the generated block of `docs/performance.md` with `block`.
+fn write_page(root: &Path, block: &str) -> Result<(), String> {
+    let path = root.join(page::PAGE);
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let text = page::replace_block(&text, block)?;
+    std::fs::write(&path, text).map_err(|e| e.to_string())
+}
+
+/// The measured commit (`git rev-parse --short HEAD`, marked `-dirty` when the work tree
+/// has changes), if git can say.
+fn git_commit(root: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"])?;
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|status| !status.is_empty());
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
 }
 
 fn time_now() -> String {

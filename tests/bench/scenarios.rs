@@ -72,7 +72,7 @@ pub fn hello_world() -> Scenario {
     }
 }
 
-/// Every function, in the order of the README's table.
+/// Every function, in the order of the route table (docs/api.md).
 pub fn all() -> Vec<Scenario> {
     // Authorization's read (tenant + the caller's admin grant, strongly consistent), then
     // a conditional write that also moves a counter.

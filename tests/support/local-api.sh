@@ -2,22 +2,25 @@
 # Serves the whole API on http://127.0.0.1:9000 with `cargo lambda watch`, over a local
 # DynamoDB (moto, single-threaded) on 127.0.0.1:8042 holding the table "tenants", with the
 # local event bus, its queue, and the dev pump feeding the stream to publish-events.
-# The endpoint, table and credentials the functions use are set in Cargo.toml
-# ([workspace.metadata.lambda.watch.env]). Data lives in memory until you stop (Ctrl-C).
+# The table and credentials the functions use are set in Cargo.toml
+# ([workspace.metadata.lambda.watch.env]), the local endpoints in tests/support/watch-env.sh.
+# Data lives in memory until you stop (Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
 
 DB_PORT=8042
 API_PORT=9000
+DNS_PORT=8053
+. tests/support/watch-env.sh
 
 .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local &
 db_pid=$!
 pump_pid=
-# The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml): `make
+# The local DNS server domain verification asks (DNS_RESOLVER, watch-env.sh): `make
 # dns-record NAME=... VALUE=...` publishes a TXT record on it.
 mkdir -p .local/dns
-.venv/bin/python tests/support/localdns.py serve --port 8053 --records .local/dns &
+.venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records .local/dns &
 dns_pid=$!
 trap 'kill "$db_pid" "$dns_pid" $pump_pid 2>/dev/null || true' EXIT INT TERM
 
@@ -36,4 +39,4 @@ echo "Local DynamoDB, Streams, EventBridge, SQS (moto): http://127.0.0.1:$DB_POR
 echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first request)"
 echo "DNS (TXT records for domain verification): 127.0.0.1:8053 (make dns-record NAME=... VALUE=...)"
 echo "Change events: make -s bus-events (what reached the bus), GET /v1/tenants/{id}/events (audit trail)"
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}"

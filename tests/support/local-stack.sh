@@ -1,10 +1,13 @@
 # Sourced by the scripts that test the local API (invoke-events.sh, contract.sh): the
 # local DynamoDB (moto, single-threaded) on 127.0.0.1:$DB_PORT and `cargo lambda watch` on
 # 127.0.0.1:$API_PORT, both stopped when the script exits, their logs in $log_dir.
+# The ports are the local API's (8042, 9000, 8053) unless DB_PORT, API_PORT and DNS_PORT
+# say otherwise (to run beside a `make local`, or another checkout's tests); the functions
+# are told them (tests/support/watch-env.sh).
 
-DB_PORT=8042
-API_PORT=9000
-DNS_PORT=8053
+DB_PORT=${DB_PORT:-8042}
+API_PORT=${API_PORT:-9000}
+DNS_PORT=${DNS_PORT:-8053}
 log_dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -41,14 +44,16 @@ local_auth=(
 )
 tenantctl="${CARGO_TARGET_DIR:-target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/tenantctl"
 
+. tests/support/watch-env.sh
+
 start_local_stack() {
   .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local >"$log_dir/db.log" 2>&1 &
   pids+=($!)
   wait_for_port "$DB_PORT"
-  # The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml).
+  # The local DNS server domain verification asks (DNS_RESOLVER, watch-env.sh).
   .venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records "$log_dir/dns" >"$log_dir/dns.log" 2>&1 &
   pids+=($!)
-  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" >"$log_dir/watch.log" 2>&1 &
+  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}" >"$log_dir/watch.log" 2>&1 &
   pids+=($!)
   wait_for_port "$API_PORT"
 }

@@ -8,7 +8,7 @@
 #       from Debian's packages) carrying the environment the real image sets; SAM layers its
 #       bundled runtime interface emulator (aws-lambda-rie) on top itself. Our bootstraps
 #       need only glibc and libgcc, which it has. Where the real image can be pulled, pull
-#       it instead (README: Local gateway).
+#       it instead (docs/local-gateway.md).
 #   tenant-api-localdb:moto-<version>
 #       The same root filesystem plus python3 and moto[server] at the version pinned in
 #       tests/support/requirements.txt: the DynamoDB engine the function containers reach

@@ -182,7 +182,7 @@ check "PUT /v1/tenants (wrong method, \$default)" 405 "$(http PUT /v1/tenants)"
 check "  its code" method_not_allowed "$(json code 2>/dev/null)"
 # No route serves HEAD, so in API Gateway HEAD /v1/tenants takes the $default route
 # (route-not-found: 405). SAM's gateway (Flask) matches HEAD to the GET route instead and
-# answers 502 (README: Local gateway). Recorded, not judged.
+# answers 502 (docs/local-gateway.md). Recorded, not judged.
 head_status=$(curl -s --max-time 60 -o /dev/null -w '%{http_code}' -I "$base/v1/tenants" -H "authorization: Bearer $token" || true)
 echo "note HEAD /v1/tenants through SAM's gateway -> $head_status (API Gateway: 405 from route-not-found)"
 # The table the functions wrote is the moto container's (reachable from here too).

@@ -1,129 +1,18 @@
-//! Provisioning: the worker that moves a tenant through its state machine, running the
-//! built-in steps, and the three ways people and provisioners move it from outside
-//! (report a resource, retry, and the tenant's own delete).
-//!
-//! Every move reads the tenant, lets a rule of [`crate::domain::provisioning`] compute its
-//! next state, and writes it conditioned on the version read, with the event of its
-//! transition in the same transaction. Losing a race means reading again, so a duplicate,
-//! late or concurrent message finds nothing left to do.
+//! The worker: moving a tenant through its state machine and running the built-in steps
+//! (the owner's invitation, the check of the tenant's AWS role).
 
 use serde_json::{json, Map, Value};
 
-use crate::auth::access::TenantAccess;
 use crate::domain::invitation::{self, Invitation, InvitationChange, Token};
 use crate::domain::provisioning::{
-    self as rules, NextStep, Provisioning, Resource, ResourceError, ResourceReport, Step,
-    StepError, StepResult, STEP_LEASE_SECONDS,
+    self as rules, NextStep, ResourceError, Step, StepError, StepResult, STEP_LEASE_SECONDS,
 };
-use crate::domain::tenant::IfMatch;
 use crate::domain::{clock, ChangeEvent, EventType, Origin, Tenant, TenantId};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::service::tenants::{kept_changing, MAX_ATTEMPTS};
-use crate::store::tenants::LimitedWrite;
 
-/// The worker's name, the actor of the changes it makes.
-pub const WORKER: &str = "provision-tenant";
-
-/// Most moves one delivery makes (start, then a lease and a result per built-in step).
-const MAX_MOVES: usize = 12;
-
-/// Writes tenant `after` over `before` (version and time bumped) with the event of its
-/// provisioning transition, if any, after `extra` events. `None`: `before` is stale.
-pub(crate) async fn commit(
-    app: &App,
-    before: &Tenant,
-    create_hash: &str,
-    after: Tenant,
-    invitation: &InvitationChange,
-    origin: &Origin,
-    extra: Vec<(EventType, Option<Vec<Resource>>)>,
-) -> Result<Option<Tenant>, ApiError> {
-    let committed = commit_limited(
-        app,
-        before,
-        create_hash,
-        after,
-        invitation,
-        origin,
-        extra,
-        None,
-    )
-    .await?;
-    Ok(match committed {
-        Committed::Written(after) => Some(*after),
-        Committed::Stale | Committed::TooSoon { .. } => None,
-    })
-}
-
-/// What [`commit_limited`] did.
-#[derive(Debug)]
-pub(crate) enum Committed {
-    /// Written: the tenant as written.
-    Written(Box<Tenant>),
-    /// `before` is stale: nothing was written.
-    Stale,
-    /// The invitation was resent at `resent_at` (epoch seconds), after the limit allows:
-    /// nothing was written.
-    TooSoon { resent_at: i64 },
-}
-
-/// [`commit`], with `resent_by`: only if the stored tenant's invitation was not resent
-/// after that time (epoch seconds), a condition of the write itself.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn commit_limited(
-    app: &App,
-    before: &Tenant,
-    create_hash: &str,
-    mut after: Tenant,
-    invitation: &InvitationChange,
-    origin: &Origin,
-    extra: Vec<(EventType, Option<Vec<Resource>>)>,
-    resent_by: Option<i64>,
-) -> Result<Committed, ApiError> {
-    after.version = before.version + 1;
-    after.updated_at = clock::now_rfc3339();
-    let mut events: Vec<ChangeEvent> = extra
-        .into_iter()
-        .map(|(t, resources)| ChangeEvent::provisioning(t, before, &after, origin, resources))
-        .collect();
-    if let Some(t) = rules::transition(&before.provisioning, &after.provisioning) {
-        // External provisioners learn from these which resources to make or remove.
-        let announced = rules::announces_resources(t).then(|| {
-            after
-                .provisioning_state
-                .resources
-                .iter()
-                .filter(|r| !r.built_in)
-                .cloned()
-                .collect()
-        });
-        events.push(ChangeEvent::provisioning(
-            t, before, &after, origin, announced,
-        ));
-    }
-    let written = app
-        .store
-        .write_tenant_limited(before, &after, create_hash, invitation, &events, resent_by)
-        .await?;
-    Ok(match written {
-        LimitedWrite::Written => Committed::Written(Box::new(after)),
-        LimitedWrite::Stale => Committed::Stale,
-        LimitedWrite::TooSoon { resent_at } => Committed::TooSoon { resent_at },
-    })
-}
-
-/// [`commit`] of a change that touches no invitation and adds no event of its own.
-async fn commit_plain(
-    app: &App,
-    before: &Tenant,
-    create_hash: &str,
-    after: Tenant,
-    origin: &Origin,
-) -> Result<Option<Tenant>, ApiError> {
-    let none = InvitationChange::None;
-    commit(app, before, create_hash, after, &none, origin, Vec::new()).await
-}
+use super::*;
 
 /// Moves tenant `id` as far as the worker can: starts (or starts removing) its resources
 /// and runs its built-in steps. On the `last` delivery of a message, a step that fails
@@ -496,88 +385,4 @@ pub(crate) fn sent_metadata(invitation: &Invitation, message_id: &str) -> Map<St
         ("expiresAt".to_owned(), json!(invitation.expires_at)),
         ("messageId".to_owned(), json!(message_id)),
     ])
-}
-
-/// Tenant `id` as it is now, with its create digest (it changed under a write).
-pub(crate) async fn current(app: &App, id: &TenantId) -> Result<(Tenant, String), ApiError> {
-    app.store
-        .get_with_hash(id)
-        .await?
-        .ok_or_else(|| ApiError::tenant_not_found(id))
-}
-
-/// The tenant's resources (read with its authorization: no further read).
-pub fn resources(access: &TenantAccess) -> Vec<Resource> {
-    access.tenant.provisioning_state.resources.clone()
-}
-
-/// What reporting a resource did.
-#[derive(Debug)]
-pub struct Reported {
-    pub resource: Resource,
-    /// The resource did not exist before.
-    pub created: bool,
-}
-
-/// Applies an external provisioner's `report` on resource `id`; `If-Match` names the
-/// resource's version. A repeat of the last report changes nothing and writes nothing.
-pub async fn report(
-    app: &App,
-    access: &TenantAccess,
-    id: &str,
-    report: &ResourceReport,
-    precondition: &IfMatch,
-) -> Result<Reported, ApiError> {
-    let origin = access.session.origin();
-    let (mut tenant, mut hash) = (access.tenant.clone(), access.create_hash.clone());
-    for _ in 0..MAX_ATTEMPTS {
-        let existing = tenant.provisioning_state.resource(id);
-        let created = existing.is_none();
-        let current_version = existing.map_or(0, |r| r.version);
-        if !precondition.allows(current_version) {
-            return Err(ApiError::PreconditionFailed {
-                current: current_version,
-            });
-        }
-        let now = clock::now_rfc3339();
-        let (next, resource) = rules::report(&tenant, id, report, &now)?;
-        let Some(next) = next else {
-            return Ok(Reported {
-                resource,
-                created: false,
-            });
-        };
-        let extra = vec![(EventType::ResourceReported, Some(vec![resource.clone()]))];
-        if commit(
-            app,
-            &tenant,
-            &hash,
-            next,
-            &InvitationChange::None,
-            &origin,
-            extra,
-        )
-        .await?
-        .is_some()
-        {
-            return Ok(Reported { resource, created });
-        }
-        (tenant, hash) = current(app, &tenant.id).await?;
-    }
-    Err(kept_changing(&access.tenant.id))
-}
-
-/// Runs a failed provisioning (or deprovisioning) again: its failed built-in steps by the
-/// worker, its failed external resources announced again to their provisioners.
-pub async fn retry(app: &App, access: &TenantAccess) -> Result<Provisioning, ApiError> {
-    let origin = access.session.origin();
-    let (mut tenant, mut hash) = (access.tenant.clone(), access.create_hash.clone());
-    for _ in 0..MAX_ATTEMPTS {
-        let next = rules::retry(&tenant, &clock::now_rfc3339())?;
-        if let Some(written) = commit_plain(app, &tenant, &hash, next, &origin).await? {
-            return Ok(written.provisioning);
-        }
-        (tenant, hash) = current(app, &tenant.id).await?;
-    }
-    Err(kept_changing(&access.tenant.id))
 }
