@@ -1,11 +1,14 @@
 # Sourced by the scripts that test the local API (invoke-events.sh, contract.sh): the
 # local DynamoDB (moto, single-threaded) on 127.0.0.1:$DB_PORT and `cargo lambda watch` on
 # 127.0.0.1:$API_PORT, both stopped when the script exits, their logs in $log_dir.
+# The ports can be set before sourcing (make chaos uses its own, beside a running make
+# test); WATCH_ARGS adds arguments to `cargo lambda watch` (e.g. --env-var overrides).
 
-DB_PORT=8042
-API_PORT=9000
-DNS_PORT=8053
-log_dir=$(mktemp -d)
+DB_PORT=${DB_PORT:-8042}
+API_PORT=${API_PORT:-9000}
+DNS_PORT=${DNS_PORT:-8053}
+WATCH_ARGS=("${WATCH_ARGS[@]}")
+log_dir=${log_dir:-$(mktemp -d)}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -48,7 +51,7 @@ start_local_stack() {
   # The local DNS server domain verification asks (DNS_RESOLVER in Cargo.toml).
   .venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records "$log_dir/dns" >"$log_dir/dns.log" 2>&1 &
   pids+=($!)
-  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" >"$log_dir/watch.log" 2>&1 &
+  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${WATCH_ARGS[@]}" >"$log_dir/watch.log" 2>&1 &
   pids+=($!)
   wait_for_port "$API_PORT"
 }
