@@ -10,6 +10,7 @@ mod create;
 mod drift;
 mod errors;
 mod events;
+mod faults;
 mod jwks;
 mod lifecycle;
 mod listing;

@@ -19,13 +19,12 @@
 //! above both. docs/faults.md has the whole table.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::config::{
     ConfigBag, RuntimeComponents, RuntimeComponentsBuilder, SharedHttpClient,
 };
-use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
@@ -34,6 +33,7 @@ use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpConnector,
 };
+use std::time::Duration;
 
 /// Root certificates of Amazon Trust Services (Amazon Root CA 1-4, Starfield).
 pub const AWS_ROOT_CAS: &str = include_str!("aws-roots.pem");
@@ -293,7 +293,11 @@ mod tests {
         });
         assert_eq!(set.connect, Duration::from_millis(250));
         assert_eq!(set.attempt, Duration::from_millis(700));
-        assert_eq!(set.operation, Duration::from_secs(4), "invalid: the default");
+        assert_eq!(
+            set.operation,
+            Duration::from_secs(4),
+            "invalid: the default"
+        );
         assert_eq!(set.max_attempts, 3, "out of range: the default");
         let config = set.timeout_config();
         assert_eq!(config.connect_timeout(), Some(Duration::from_millis(250)));
