@@ -72,7 +72,7 @@ status=0
   --proxy "$proxy" --token "$token" --dns-records "$log_dir/dns" \
   --requests "${CHAOS_REQUESTS:-5000}" --clients "${CHAOS_CLIENTS:-16}" --rate "${CHAOS_RATE:-0.1}" \
   --seed "${CHAOS_SEED:-1}" ${CHAOS_KINDS:+--kinds "$CHAOS_KINDS"} \
-  --time-limit "${CHAOS_TIME_LIMIT:-1500}" --deliveries "$log_dir/deliveries.jsonl" \
+  --time-limit "${CHAOS_TIME_LIMIT:-1500}" --deliveries "$log_dir/deliveries.jsonl" --log-dir "$log_dir" \
   ${CHAOS_REPORT:+--report "$CHAOS_REPORT"} || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- chaos failed (exit $status); logs in $log_dir (the functions': $log_dir/watch.log)"
