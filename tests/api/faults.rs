@@ -1,14 +1,17 @@
 //! AWS faults between the app and moto (tests/support/faultproxy.py): the stated client
 //! timeouts turn a DynamoDB that answers too late into a 503 with `Retry-After` before the
 //! Lambda limit, and a transaction whose answer was lost is neither lost nor applied twice
-//! when the client retries the way the README says (the same client-chosen id).
+//! when the client retries the way the README says (the same client-chosen id), and a
+//! request whose AWS calls would outlive its invocation answers 503 before the deadline.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::Credentials;
-use integration_tests::{dynamodb_client, dynamodb_endpoint, python, spawn_app, workspace_root};
+use integration_tests::{
+    dynamodb_client, dynamodb_endpoint, python, spawn_app, workspace_root, TestRequest,
+};
 use serde_json::json;
 use tenant_shared::runtime::aws::{dynamodb_client as build_client, ClientSettings, Timeouts};
 
@@ -147,4 +150,25 @@ async fn a_create_whose_answers_were_lost_is_applied_once_when_retried_with_its_
     let stats = app.get("/v1/tenants/stats").await;
     assert_eq!(stats.status, 200, "{}", stats.body);
     assert_eq!(stats.body["total"], 1, "{}", stats.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_would_outlive_its_invocation_answers_503_before_the_deadline() {
+    // Every DynamoDB call waits 5 s: its operation timeout (4 s) would end it, but the
+    // invocation has only 2.5 s left, so the request must answer before that: a fifth of
+    // it (0.5 s) before the deadline.
+    let proxy = FaultProxy::start("delay", 1.0, 5);
+    let app = app_behind(&proxy).await;
+    let started = Instant::now();
+    let response = app
+        .send(TestRequest::new("GET", "/v1/tenants/stats").time_left_ms(2_500))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.code(), "service_unavailable");
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert!(
+        took >= Duration::from_millis(1_900) && took < Duration::from_millis(2_400),
+        "answered after {took:?}, not 0.5 s before the deadline"
+    );
 }
