@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
+# The build the Makefile names (the host's triple), where `make build` put the binaries.
+export CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}
 
 DB_PORT=${CHAOS_DB_PORT:-19042}
 API_PORT=${CHAOS_API_PORT:-19000}
