@@ -89,6 +89,7 @@ class Run:
         self.statuses = Counter()  # every answer the clients got, per attempt
         self.final = Counter()  # the last answer of each operation
         self.retries = 0
+        self.no_retry_after = 0  # 503s without Retry-After
         self.created_ids = {}  # client-chosen id -> record
         self.domains = {}  # tenant -> domains the load added to it
         self.deadline = time.time() + args.time_limit
@@ -125,6 +126,9 @@ class Client:
                 self.run.statuses[status if status is not None else "lost"] += 1
             # An answer that is not the API's (the local gateway's own error) is lost too.
             lost = status is None or (status >= 500 and code is None)
+            if status == 503 and "retry-after" not in answer_headers:
+                with self.run.lock:
+                    self.run.no_retry_after += 1
             if status == 503 and code == "service_unavailable" or lost:
                 if attempt + 1 < self.run.args.attempts:
                     with self.run.lock:
@@ -334,7 +338,9 @@ def main():
     import chaos_audit  # noqa: E402  (beside this file)
 
     result = chaos_audit.audit(args, run)
-    sys.exit(0 if result else 1)
+    if run.no_retry_after:
+        print(f"AUDIT: {run.no_retry_after} answers 503 without Retry-After")
+    sys.exit(0 if result and not run.no_retry_after else 1)
 
 
 if __name__ == "__main__":
