@@ -10,6 +10,7 @@
 #      make -s invitations  the owner invitations the local SES sent (make local running)
 #      make accept-invitation INVITATION=inv_... EMAIL=... SUB=ada  accept one as user SUB
 #      make aws-role ARN=... EXTERNAL_ID=...  a local customer role trusting the platform
+#      make chaos   a bounded load run with AWS faults injected, then an audit (docs/faults.md)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -33,7 +34,7 @@ export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 SAM_BUILD_MODE ?=
 export SAM_BUILD_MODE
 
-.PHONY: invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
+.PHONY: chaos invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
   checkov-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
@@ -174,6 +175,14 @@ bench: setup bench-reference
 # sam build made, and the reference; it never judges timings.
 bench-check: sam-build bench-reference
 	cargo run --quiet --bin lambda-bench -- --check
+
+# A bounded load run through `cargo lambda watch` with tests/support/faultproxy.py injecting
+# AWS faults, then an audit of the table (docs/faults.md): CHAOS_REQUESTS (5000),
+# CHAOS_CLIENTS (16), CHAOS_RATE (0.1), CHAOS_SEED (1), CHAOS_KINDS, CHAOS_REPORT (a JSON
+# file); ports 19000, 19042, 19043, 19053 (CHAOS_*_PORT), so it runs beside make test.
+chaos: setup
+	cargo build --workspace --bins
+	tests/support/chaos.sh
 
 clean:
 	rm -rf target .aws-sam

@@ -176,6 +176,7 @@ async fn an_unreachable_dynamodb_is_a_503_with_retry_after() {
                 "t", "t", None, None, "t",
             )),
             native_roots: false,
+            timeouts: Default::default(),
         },
     );
     app.app = tenant_shared::App::with_client(app.app.config.clone(), client).unwrap();

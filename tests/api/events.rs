@@ -628,6 +628,7 @@ fn local_settings() -> ClientSettings {
             "test", "test", None, None, "tests",
         )),
         native_roots: false,
+        timeouts: Default::default(),
     }
 }
 

@@ -12,6 +12,7 @@ mod drift;
 mod entitlements;
 mod errors;
 mod events;
+mod faults;
 mod jwks;
 mod lifecycle;
 mod listing;

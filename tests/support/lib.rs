@@ -208,6 +208,14 @@ fn dynamodb_client_at(endpoint: &str) -> Client {
         endpoint: Some(endpoint.to_owned()),
         credentials: Some(Credentials::new("test", "test", None, None, "tests")),
         native_roots: false,
+        // The tests' moto servers are shared by every test running side by side and
+        // answer slowly under load: generous timeouts, so that none fires on a healthy
+        // engine (tests/api/faults.rs checks the deployed ones against a slow one).
+        timeouts: tenant_shared::runtime::aws::Timeouts {
+            attempt: std::time::Duration::from_secs(30),
+            operation: std::time::Duration::from_secs(60),
+            ..Default::default()
+        },
     })
 }
 

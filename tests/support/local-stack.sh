@@ -3,12 +3,14 @@
 # 127.0.0.1:$API_PORT, both stopped when the script exits, their logs in $log_dir.
 # The ports are the local API's (8042, 9000, 8053) unless DB_PORT, API_PORT and DNS_PORT
 # say otherwise (to run beside a `make local`, or another checkout's tests); the functions
-# are told them (tests/support/watch-env.sh).
+# are told them (tests/support/watch-env.sh). WATCH_ARGS adds arguments to
+# `cargo lambda watch`.
 
 DB_PORT=${DB_PORT:-8042}
 API_PORT=${API_PORT:-9000}
 DNS_PORT=${DNS_PORT:-8053}
-log_dir=$(mktemp -d)
+WATCH_ARGS=("${WATCH_ARGS[@]}")
+log_dir=${log_dir:-$(mktemp -d)}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -53,7 +55,7 @@ start_local_stack() {
   # The local DNS server domain verification asks (DNS_RESOLVER, watch-env.sh).
   .venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records "$log_dir/dns" >"$log_dir/dns.log" 2>&1 &
   pids+=($!)
-  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}" >"$log_dir/watch.log" 2>&1 &
+  cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}" "${WATCH_ARGS[@]}" >"$log_dir/watch.log" 2>&1 &
   pids+=($!)
   wait_for_port "$API_PORT"
 }

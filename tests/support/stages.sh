@@ -98,6 +98,9 @@ await setup
 stage unit "${make[@]}" unit
 stage events "${make[@]}" events
 stage contract "${make[@]}" contract
+# The small, fixed-seed form of make chaos (docs/faults.md): 300 requests, 8 clients, 10 %
+# faults, then the audit; on the binaries the build stage made.
+stage chaos env CHAOS_REQUESTS=300 CHAOS_CLIENTS=8 CHAOS_RATE=0.1 CHAOS_SEED=1 "${make[@]}" chaos
 stage sam-validate "${make[@]}" sam-validate
 await checkov-setup
 stage checkov "${make[@]}" checkov

@@ -8,5 +8,8 @@ use tenant_shared::{handlers, App};
 async fn main() -> Result<(), Error> {
     tenant_shared::logging::init();
     let app = App::from_env()?;
-    run(service_fn(|req| handlers::list_tenant_domains(&app, req))).await
+    run(service_fn(|req| {
+        handlers::before_deadline(&app, req, handlers::list_tenant_domains)
+    }))
+    .await
 }

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     tenant_shared::logging::init();
     let app = App::from_env()?;
     run(service_fn(|req| {
-        handlers::resend_tenant_invitation(&app, req)
+        handlers::before_deadline(&app, req, handlers::resend_tenant_invitation)
     }))
     .await
 }

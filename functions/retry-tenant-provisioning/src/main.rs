@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     tenant_shared::logging::init();
     let app = App::from_env()?;
     run(service_fn(|req| {
-        handlers::retry_tenant_provisioning(&app, req)
+        handlers::before_deadline(&app, req, handlers::retry_tenant_provisioning)
     }))
     .await
 }

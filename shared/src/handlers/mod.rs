@@ -47,6 +47,52 @@ use crate::http;
 use crate::http::routes::{self, Resolution};
 use crate::runtime::App;
 
+/// How long before the invocation's deadline an API request stops waiting for AWS and
+/// answers 503 (a fifth of the time left when less than 5 s is): the time to log and
+/// return the answer, well within Lambda's own limit.
+pub const DEADLINE_MARGIN_MS: u64 = 1_000;
+
+/// Runs `handler` on `req`, but answers 503 `service_unavailable` with `Retry-After` when
+/// it has not answered [`DEADLINE_MARGIN_MS`] (or a fifth of the time left, if less)
+/// before the invocation's deadline, instead of
+/// letting Lambda end the invocation (API Gateway would answer a bare 500 or 504). Each AWS
+/// operation has its own timeout ([`crate::runtime::aws::Timeouts`]), but a request may
+/// make several in a row (authorization, a DNS lookup, a transaction and its retries):
+/// this bounds their sum. A write in flight may still land; the client's retry with the
+/// same client-chosen id or `If-Match` finds it, as with any 503. Without a deadline in
+/// the future (a local tool), the handler runs unbounded.
+pub async fn before_deadline<'a, F, Fut>(
+    app: &'a App,
+    req: Request,
+    handler: F,
+) -> Result<Response<Body>, Error>
+where
+    F: FnOnce(&'a App, Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, Error>>,
+{
+    let deadline = req.lambda_context_ref().map(|ctx| ctx.deadline);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let budget = match deadline {
+        Some(deadline) if deadline > now => deadline - now,
+        _ => return handler(app, req).await,
+    };
+    let request_id = http::request_id(&req);
+    let margin = DEADLINE_MARGIN_MS.min(budget / 5);
+    let wait = std::time::Duration::from_millis(budget - margin);
+    match tokio::time::timeout(wait, handler(app, req)).await {
+        Ok(answer) => answer,
+        Err(_) => Ok(http::error_response(
+            &ApiError::Unavailable(format!(
+                "no answer {margin} ms before the invocation's deadline"
+            )),
+            &request_id,
+        )),
+    }
+}
+
 /// Largest page of admins or API keys.
 const MAX_PAGE: usize = 100;
 /// Default page of admins or API keys.
@@ -75,8 +121,8 @@ type Handler<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Body>, Error>> + Send + 'a>>;
 
 /// Dispatches a request to the handler its route names, with the path parameters filled
-/// in, as API Gateway does. For tests and local tools; deployed functions each call their
-/// own handler directly.
+/// in, as API Gateway does, within the invocation's deadline ([`before_deadline`]). For
+/// tests and local tools; deployed functions each call their own handler directly.
 pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> {
     let resolution = routes::resolve(req.method().as_str(), req.uri().path());
     let Resolution::Found(route) = resolution else {
@@ -84,10 +130,15 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
     };
     let params = routes::path_params(route.path, req.uri().path());
     let req = req.with_path_parameters(params);
+    before_deadline(app, req, |app, req| route_to(app, req, route.function)).await
+}
+
+/// The handler `function` names, on `req`.
+async fn route_to(app: &App, req: Request, function: &str) -> Result<Response<Body>, Error> {
     // Boxed: one future on the heap instead of the largest handler's state inlined in
     // every caller's stack frame (deep test and tool stacks would run out before Cedar
     // finishes evaluating).
-    let handler: Handler<'_> = match route.function {
+    let handler: Handler<'_> = match function {
         "create-tenant" => Box::pin(create_tenant(app, req)),
         "list-tenants" => Box::pin(list_tenants(app, req)),
         "tenant-stats" => Box::pin(tenant_stats(app, req)),

@@ -26,6 +26,7 @@
 //! | `INVITATION_TTL_HOURS` | how long an invitation is valid | `168` (7 days) |
 //! | `INVITATION_RESEND_INTERVAL_MINUTES` | least minutes between two resends of one tenant's invitation (1-1440) | `10` |
 //! | `SES_ENDPOINT`, `STS_ENDPOINT` | local SES v2 / STS endpoints (moto); unset in AWS | unset |
+//! | `AWS_CONNECT_TIMEOUT_MS`, `AWS_ATTEMPT_TIMEOUT_MS`, `AWS_OPERATION_TIMEOUT_MS`, `AWS_MAX_ATTEMPTS` | every AWS client's timeouts and attempts ([`crate::runtime::aws::Timeouts`]) | `1000`, `2000`, `4000`, `3` |
 
 use crate::auth::jwt::{JwtSettings, MIN_HS256_SECRET_BYTES};
 use crate::domain::entitlements::catalogue;
