@@ -167,21 +167,6 @@ fn every_source_file_belongs_to_a_layer() {
 /// (as `domain/provisioning/`, `auth/policy/` and `auth/jwt/` are).
 const MAX_SOURCE_LINES: usize = 500;
 
-/// Temporary exemptions from [`MAX_SOURCE_LINES`]: the files the plan-entitlements work is
-/// changing while this rule arrives. That work splits the ones over the limit itself and
-/// empties this list; do not add to it.
-const OVERSIZED_FOR_NOW: [&str; 9] = [
-    "shared/src/domain/tenant.rs",
-    "shared/src/domain/values.rs",
-    "shared/src/domain/event.rs",
-    "shared/src/domain/plans.rs",
-    "shared/src/http/openapi.rs",
-    "shared/src/http/routes.rs",
-    "shared/src/store/tenants.rs",
-    "shared/src/service/tenants.rs",
-    "shared/src/handlers/tenants.rs",
-];
-
 #[test]
 fn no_source_file_passes_500_lines() {
     let root = workspace_root();
@@ -193,25 +178,11 @@ fn no_source_file_passes_500_lines() {
         .filter_map(|path| {
             let relative = path.strip_prefix(&root).unwrap().to_string_lossy();
             let lines = fs::read_to_string(path).unwrap().lines().count();
-            (lines > MAX_SOURCE_LINES && !OVERSIZED_FOR_NOW.contains(&relative.as_ref()))
-                .then(|| format!("{relative}: {lines} lines"))
+            (lines > MAX_SOURCE_LINES).then(|| format!("{relative}: {lines} lines"))
         })
         .collect();
     assert!(
         oversized.is_empty(),
         "split these by concern (at most {MAX_SOURCE_LINES} lines a file): {oversized:#?}"
-    );
-}
-
-#[test]
-fn every_temporary_exemption_from_the_line_limit_names_an_existing_file() {
-    let root = workspace_root();
-    let stale: Vec<_> = OVERSIZED_FOR_NOW
-        .iter()
-        .filter(|file| !root.join(file).is_file())
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "remove these from OVERSIZED_FOR_NOW: {stale:?}"
     );
 }
