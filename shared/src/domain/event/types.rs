@@ -70,7 +70,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// Every type, in the README's order.
+    /// Every type, in the order of docs/events.md.
     pub const ALL: [Self; 26] = [
         Self::TenantCreated,
         Self::TenantUpdated,
