@@ -98,24 +98,24 @@ pub fn all() -> Vec<Scenario> {
         scenario("get-tenant", 200, &["BatchGetItem"], None, units(2.0, 0.0)),
         scenario("get-tenant-by-slug", 200, &["Query"], None, units(0.5, 0.0)),
         // The usage counters come with authorization's read (1 RRU). No counter moves: the
-        // tenant put, its event and (the patch moves maxUsers) tenant.entitlements_changed
-        // (3 x 2) plus three index updates.
+        // tenant put, the usage item's limits version, its event and (the patch moves
+        // maxUsers) tenant.entitlements_changed (4 x 2) plus three index updates.
         scenario(
             "update-tenant",
             200,
             READ_TRANSACT,
-            Some(3),
-            units(3.0, 9.0),
+            Some(4),
+            units(3.0, 11.0),
         ),
         // The usage counters come with authorization's read (1 RRU more, missing or not).
-        // Tenant put, counter update, tenant.plan_changed and tenant.entitlements_changed
-        // (4 x 2) plus three index updates.
+        // Tenant put, the usage item's limits version, counter update, tenant.plan_changed
+        // and tenant.entitlements_changed (5 x 2) plus three index updates.
         scenario(
             "upgrade-tenant",
             200,
             READ_TRANSACT,
-            Some(4),
-            units(3.0, 11.0),
+            Some(5),
+            units(3.0, 13.0),
         ),
         Scenario {
             tenant_plan: "enterprise",
@@ -123,17 +123,19 @@ pub fn all() -> Vec<Scenario> {
                 "downgrade-tenant",
                 200,
                 READ_TRANSACT,
-                Some(4),
-                units(3.0, 11.0),
+                Some(5),
+                units(3.0, 13.0),
             )
         },
-        // As upgrade, and the status index key moves (delete + put).
+        // The tenant put, the usage item's limits version (a status change stops reports
+        // decided before it), counter update and event (4 x 2), the status index key moves
+        // (delete + put); the usage counters come with authorization's read.
         scenario(
             "suspend-tenant",
             200,
             READ_TRANSACT,
-            Some(3),
-            units(2.0, 10.0),
+            Some(4),
+            units(3.0, 12.0),
         ),
         Scenario {
             tenant_status: "suspended",
@@ -141,17 +143,17 @@ pub fn all() -> Vec<Scenario> {
                 "activate-tenant",
                 200,
                 READ_TRANSACT,
-                Some(3),
-                units(2.0, 10.0),
+                Some(4),
+                units(3.0, 12.0),
             )
         },
-        // Leaves GSI1 (1), moves in GSI2 (2), updates GSI3 (1).
+        // As suspend; leaves GSI1 (1), moves in GSI2 (2), updates GSI3 (1).
         scenario(
             "delete-tenant",
             200,
             READ_TRANSACT,
-            Some(3),
-            units(2.0, 10.0),
+            Some(4),
+            units(3.0, 12.0),
         ),
         // Eight counter shards, ~1.2 KB, strongly consistent.
         scenario("tenant-stats", 200, &["Query"], None, units(1.0, 0.0)),

@@ -158,21 +158,24 @@ async fn change_plan(
 }
 
 async fn suspend(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let access = authorize(app, req, Action::SuspendTenant).await?;
+    // A status change is recorded on the usage counters too: they come with the read.
+    let access = super::authorize_with_usage(app, req, Action::SuspendTenant).await?;
     let reason = suspend_reason(req)?;
     let tenant = service::suspend(app, &access, reason).await?;
     Reply::tenant(StatusCode::OK, &tenant, &access.roles)
 }
 
 async fn activate(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let access = authorize(app, req, Action::ActivateTenant).await?;
+    // A status change is recorded on the usage counters too: they come with the read.
+    let access = super::authorize_with_usage(app, req, Action::ActivateTenant).await?;
     ensure_no_body(req)?;
     let tenant = service::activate(app, &access).await?;
     Reply::tenant(StatusCode::OK, &tenant, &access.roles)
 }
 
 async fn delete(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let access = authorize(app, req, Action::DeleteTenant).await?;
+    // A status change is recorded on the usage counters too: they come with the read.
+    let access = super::authorize_with_usage(app, req, Action::DeleteTenant).await?;
     let precondition = http::if_match(req)?;
     let tenant = service::delete(app, &access, &precondition).await?;
     Reply::tenant(StatusCode::OK, &tenant, &access.roles)
