@@ -7,12 +7,12 @@ use crate::auth::access::TenantAccess;
 use crate::domain::entitlements::catalogue::{Feature, FeatureKind, Grant};
 use crate::domain::entitlements::effective::{self, counter_key, Entitlement};
 use crate::domain::entitlements::usage::{
-    CheckAnswer, Counter, Refusal, Report, ReportWrite, UsageRecord,
+    CheckAnswer, Counter, Reason, Refusal, Report, ReportWrite, UsageRecord,
 };
 use crate::domain::event::UsageThreshold;
 use crate::domain::input::hex_sha256;
 use crate::domain::plans::PlanCatalogue;
-use crate::domain::{clock, ChangeEvent, TenantStatus};
+use crate::domain::{clock, ChangeEvent};
 use crate::error::ApiError;
 use crate::runtime::App;
 use crate::store::usage::{IdempotencyRecord, Reported};
@@ -140,18 +140,11 @@ pub fn check(
         Grant::Value(n) => requested <= *n,
         _ => false,
     };
-    let reason = match t.status {
-        TenantStatus::Deleted => Some(crate::domain::entitlements::usage::Reason::TenantDeleted),
-        TenantStatus::Suspended => {
-            Some(crate::domain::entitlements::usage::Reason::TenantSuspended)
-        }
-        TenantStatus::Active if !allowed_by_grant => Some(if grant.is_granted() {
-            crate::domain::entitlements::usage::Reason::LimitReached
-        } else {
-            crate::domain::entitlements::usage::Reason::NotInPlan
-        }),
-        TenantStatus::Active => None,
-    };
+    let reason = Reason::of_status(t.status).or(match allowed_by_grant {
+        true => None,
+        false if grant.is_granted() => Some(Reason::LimitReached),
+        false => Some(Reason::NotInPlan),
+    });
     Ok(CheckAnswer {
         feature: feature.name.clone(),
         allowed: reason.is_none(),
@@ -348,25 +341,19 @@ async fn replay(
 
 /// The 409 a refused report answers, with the check's figures.
 fn refused(answer: &CheckAnswer) -> ApiError {
-    let reason = answer
-        .reason
-        .unwrap_or(crate::domain::entitlements::usage::Reason::LimitReached);
+    let reason = answer.reason.unwrap_or(Reason::LimitReached);
     let message = match reason {
-        crate::domain::entitlements::usage::Reason::LimitReached => format!(
+        Reason::LimitReached => format!(
             "'{}' would pass its limit: usage {}, limit {}",
             answer.feature,
             answer.usage.unwrap_or(0),
             answer.limit.clone().unwrap_or(Value::Null)
         ),
-        crate::domain::entitlements::usage::Reason::NotInPlan => {
+        Reason::NotInPlan => {
             format!("the tenant's plan does not grant '{}'", answer.feature)
         }
-        crate::domain::entitlements::usage::Reason::TenantSuspended => {
-            "the tenant is suspended: usage may go down, not up".to_owned()
-        }
-        crate::domain::entitlements::usage::Reason::TenantDeleted => {
-            "the tenant is deleted".to_owned()
-        }
+        Reason::TenantSuspended => "the tenant is suspended: usage may go down, not up".to_owned(),
+        Reason::TenantDeleted => "the tenant is deleted".to_owned(),
     };
     ApiError::UsageRefused {
         reason: reason.as_str(),

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::events::event_put;
-use super::item::{is_entity, Item};
+use super::item::{is_entity, text, Item};
 use super::transaction::{Outcome, TransactWrite, CREATES};
 use super::{keys, Store};
 use crate::domain::entitlements::usage::{ReportWrite, Usage, UsageRecord};
@@ -269,10 +269,6 @@ fn replay_of(item: &Item, now_epoch: i64) -> Option<(String, UsageRecord)> {
     if !is_entity(item, IDEMPOTENCY_ENTITY) {
         return None;
     }
-    let text = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(s)) => Some(s.clone()),
-        _ => None,
-    };
     let expires = match item.get(super::events::EXPIRES_AT) {
         Some(AttributeValue::N(n)) => n.parse::<i64>().ok()?,
         _ => return None,
@@ -280,8 +276,8 @@ fn replay_of(item: &Item, now_epoch: i64) -> Option<(String, UsageRecord)> {
     if expires <= now_epoch {
         return None;
     }
-    let answer = serde_json::from_str(&text("answer")?).ok()?;
-    Some((text("digest")?, answer))
+    let answer = serde_json::from_str(text(item, "answer")?).ok()?;
+    Some((text(item, "digest")?.to_owned(), answer))
 }
 
 impl Store {

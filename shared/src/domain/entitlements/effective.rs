@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::catalogue::{self, Feature, FeatureKind, Grant, MAX_AMOUNT};
-use super::usage::Usage;
+use super::usage::{Counter, Usage};
 use crate::domain::input::Problems;
 use crate::domain::plans::PlanCatalogue;
 use crate::domain::tenant::TenantFields;
@@ -286,24 +286,15 @@ pub fn entitlement(
             out.value = Value::from(0);
         }
     }
-    if let Some(key) = counter_key(feature, now) {
-        let used = usage.get(&key);
-        let (limit, soft) = match e.grant {
-            Grant::Limit { limit, soft } => (limit, soft),
-            _ => (Some(0), None),
-        };
+    // Counted features: the figures are the counter's, as the check and reports see them.
+    if let Some(counter) = Counter::of(catalogue, plan, fields, feature, usage, now) {
+        let used = counter.usage;
         out.usage = Some(used);
-        out.soft_limit = soft;
-        out.remaining = Some(match limit {
-            None => Value::Null,
-            Some(l) => Value::from(l.saturating_sub(used)),
-        });
-        out.over_limit = Some(limit.is_some_and(|l| used > l));
-        out.over_soft_limit = soft.map(|s| used > s);
-        if let FeatureKind::Metered(period) = feature.kind {
-            out.period = Some(period.key(now));
-            out.reset_at = Some(period.reset_at(now));
-        }
+        out.soft_limit = counter.soft;
+        out.remaining = Some(counter.remaining());
+        out.over_limit = Some(counter.limit.is_some_and(|l| used > l));
+        out.over_soft_limit = counter.soft.map(|s| used > s);
+        (out.period, out.reset_at) = counter.period.unzip();
     }
     out
 }

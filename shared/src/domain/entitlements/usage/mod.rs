@@ -45,6 +45,15 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Why a tenant in `status` may use nothing more (`None`: it is active).
+    pub fn of_status(status: TenantStatus) -> Option<Self> {
+        match status {
+            TenantStatus::Active => None,
+            TenantStatus::Suspended => Some(Self::TenantSuspended),
+            TenantStatus::Deleted => Some(Self::TenantDeleted),
+        }
+    }
+
     /// The wire name (also the error code of a refused report).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -140,12 +149,18 @@ impl Counter {
         })
     }
 
+    /// How many more are allowed: `null` when unlimited, 0 when at or over the limit.
+    pub fn remaining(&self) -> Value {
+        match self.limit {
+            None => Value::Null,
+            Some(l) => Value::from(l.saturating_sub(self.usage)),
+        }
+    }
+
     /// The answer to "may `requested` more be used?" for a tenant in `status`.
     pub fn check(&self, status: TenantStatus, requested: u64) -> CheckAnswer {
-        let reason = if status == TenantStatus::Deleted {
-            Some(Reason::TenantDeleted)
-        } else if status == TenantStatus::Suspended {
-            Some(Reason::TenantSuspended)
+        let reason = if let Some(closed) = Reason::of_status(status) {
+            Some(closed)
         } else if !self.granted {
             Some(Reason::NotInPlan)
         } else if self
@@ -163,10 +178,7 @@ impl Counter {
             requested,
             limit: Some(self.limit.map(Value::from).unwrap_or(Value::Null)),
             usage: Some(self.usage),
-            remaining: Some(match self.limit {
-                None => Value::Null,
-                Some(l) => Value::from(l.saturating_sub(self.usage)),
-            }),
+            remaining: Some(self.remaining()),
             soft_limit: self.soft,
             over_soft_limit: self.soft.map(|s| self.usage.saturating_add(requested) > s),
             value: None,
