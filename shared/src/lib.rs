@@ -10,8 +10,11 @@
 //! - [`service`]: the use cases, shared by the handlers and `tenantctl`.
 //! - [`http`]: reading requests, replies, the one error mapping, the route table.
 //! - [`handlers`]: thin per-endpoint entry points that each `functions/<name>` calls.
+//! - [`console`]: the operator console and tenant self-serve portal (HTML), which calls
+//!   the handlers in process as the signed-in person.
 
 pub mod auth;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod handlers;

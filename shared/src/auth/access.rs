@@ -380,6 +380,7 @@ impl Auth {
                     .ok_or_else(|| invalid("bearer tokens are not configured"))?;
                 Some(jwt.verify(token).await?)
             }
+            Credential::SignedIn(caller) => Some(caller.clone()),
             Credential::ApiKey { .. } => None,
         };
         let user = verified.as_ref().and_then(Caller::user_id);
@@ -391,7 +392,7 @@ impl Auth {
                 bound: verified.as_ref().and_then(|c| c.bound_tenant.as_ref()),
                 api_key: match &credential {
                     Credential::ApiKey { id, .. } => Some(id),
-                    Credential::Bearer(_) => None,
+                    Credential::Bearer(_) | Credential::SignedIn(_) => None,
                 },
                 email_domain: verified
                     .as_ref()
@@ -422,7 +423,9 @@ impl Auth {
                     verified_email: None,
                 }
             }
-            (None, Credential::Bearer(_)) => return Err(invalid("token was not verified")),
+            (None, Credential::Bearer(_) | Credential::SignedIn(_)) => {
+                return Err(invalid("token was not verified"))
+            }
         };
 
         let target_read = target.map(|id| {

@@ -21,7 +21,17 @@ pub enum Credential {
     Bearer(String),
     /// `X-API-Key: <key>`, split into the key's id and its secret.
     ApiKey { id: ApiKeyId, secret: String },
+    /// A person signed in to the console, whose ID token the console verified at sign-in.
+    SignedIn(Caller),
 }
+
+/// The person a console request acts for, carried as a request extension by the
+/// console's in-process calls (`crate::console`): never read from a header, so nothing a
+/// client sends can produce it. The console verified the person's ID token at sign-in and
+/// keeps its claims in the session; [`crate::auth::jwt::caller_from_claims`] made this
+/// caller from them, as it does for a bearer token.
+#[derive(Debug, Clone)]
+pub struct ConsoleCaller(pub Caller);
 
 /// Who is calling, as far as the credential alone tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +123,12 @@ pub fn invalid(reason: impl Into<String>) -> ApiError {
 /// should win would be a guess.
 pub fn from_request(req: &Request) -> Result<Credential, ApiError> {
     let headers = req.headers();
+    if let Some(ConsoleCaller(caller)) = req.extensions().get::<ConsoleCaller>() {
+        if headers.contains_key(AUTHORIZATION) || headers.contains_key(API_KEY_HEADER) {
+            return Err(invalid("a console request carried a credential header"));
+        }
+        return Ok(Credential::SignedIn(caller.clone()));
+    }
     let bearer = headers.get(AUTHORIZATION);
     let key = headers.get(API_KEY_HEADER);
     match (bearer, key) {

@@ -4,12 +4,14 @@
 //!
 //! - [`credentials`]: the credential a request presents (bearer token or API key).
 //! - [`jwt`]: bearer token verification (JWKS for RS256/ES256, a shared secret for HS256).
+//! - [`oidc`]: console sign-in with OpenID Connect (authorization code, PKCE, nonce).
 //! - [`policy`]: the Cedar policies every request is evaluated against.
 //! - [`access`]: the per-request flow tying them together ([`Auth`]).
 
 pub mod access;
 pub mod credentials;
 pub mod jwt;
+pub mod oidc;
 pub mod policy;
 
 pub use access::{Auth, Session, TenantAccess};

@@ -13,11 +13,13 @@
 //! - [`event`]: the change event every state change writes with itself.
 //! - [`provisioning`]: a tenant's resources, its plan's blueprint and the provisioning
 //!   state machine; [`invitation`]: the owner's single-use invitation.
+//! - [`console`]: the console's sign-in sessions and attempts.
 //! - [`clock`]: the one timestamp format.
 
 pub mod admin;
 pub mod api_key;
 pub mod clock;
+pub mod console;
 pub mod domains;
 pub mod entitlements;
 pub mod event;

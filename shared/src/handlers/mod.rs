@@ -70,27 +70,37 @@ where
     F: FnOnce(&'a App, Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, Error>>,
 {
-    let deadline = req.lambda_context_ref().map(|ctx| ctx.deadline);
+    let Some((wait, margin)) = answer_within(&req) else {
+        return handler(app, req).await;
+    };
+    let request_id = http::request_id(&req);
+    match tokio::time::timeout(wait, handler(app, req)).await {
+        Ok(answer) => answer,
+        Err(_) => Ok(too_late(margin, &request_id)),
+    }
+}
+
+/// The 503 of a request that ran out of time `margin` ms before its deadline.
+fn too_late(margin: u64, request_id: &str) -> Response<Body> {
+    http::error_response(
+        &ApiError::Unavailable(format!(
+            "no answer {margin} ms before the invocation's deadline"
+        )),
+        request_id,
+    )
+}
+
+/// How long a request may run before it must answer (and the margin, in ms, kept before
+/// the invocation's deadline), or `None` without a deadline in the future (a local tool).
+pub fn answer_within(req: &Request) -> Option<(std::time::Duration, u64)> {
+    let deadline = req.lambda_context_ref().map(|ctx| ctx.deadline)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
-    let budget = match deadline {
-        Some(deadline) if deadline > now => deadline - now,
-        _ => return handler(app, req).await,
-    };
-    let request_id = http::request_id(&req);
+    let budget = deadline.checked_sub(now).filter(|b| *b > 0)?;
     let margin = DEADLINE_MARGIN_MS.min(budget / 5);
-    let wait = std::time::Duration::from_millis(budget - margin);
-    match tokio::time::timeout(wait, handler(app, req)).await {
-        Ok(answer) => answer,
-        Err(_) => Ok(http::error_response(
-            &ApiError::Unavailable(format!(
-                "no answer {margin} ms before the invocation's deadline"
-            )),
-            &request_id,
-        )),
-    }
+    Some((std::time::Duration::from_millis(budget - margin), margin))
 }
 
 /// Largest page of admins or API keys.
@@ -130,7 +140,16 @@ pub async fn dispatch(app: &App, req: Request) -> Result<Response<Body>, Error> 
     };
     let params = routes::path_params(route.path, req.uri().path());
     let req = req.with_path_parameters(params);
-    before_deadline(app, req, |app, req| route_to(app, req, route.function)).await
+    // As `before_deadline`, without its closure: a closure over `&App` would make this
+    // future `Send` only for some lifetimes, and the console runs it inside `lambda_http::run`.
+    let Some((wait, margin)) = answer_within(&req) else {
+        return route_to(app, req, route.function).await;
+    };
+    let request_id = http::request_id(&req);
+    match tokio::time::timeout(wait, route_to(app, req, route.function)).await {
+        Ok(answer) => answer,
+        Err(_) => Ok(too_late(margin, &request_id)),
+    }
 }
 
 /// The handler `function` names, on `req`.

@@ -15,6 +15,8 @@
 //! | owner invitation (by its token's SHA-256) | `INVITATION#<hash>` | `INVITATION` | | | |
 //! | usage counters of a tenant | `TENANT#<id>` | `USAGE` | | | |
 //! | usage report idempotency key (TTL) | `USAGEREPORT#<id>#<key>` | `USAGEREPORT` | | | |
+//! | console session (by its cookie's SHA-256, TTL) | `CONSOLESESSION#<hash>` | `CONSOLESESSION` | | | |
+//! | console sign-in attempt (by its `state`'s SHA-256, TTL) | `CONSOLESIGNIN#<hash>` | `CONSOLESIGNIN` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;

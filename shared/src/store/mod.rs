@@ -21,6 +21,7 @@ pub mod access;
 pub mod api_keys;
 pub mod bus;
 mod calls;
+pub mod console;
 pub mod cursor;
 pub mod domains;
 mod dynamo;

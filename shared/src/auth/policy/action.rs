@@ -49,6 +49,8 @@ pub enum Action {
     ReadEntitlements,
     /// Reporting a tenant's usage (the SaaS application's backend).
     ReportUsage,
+    /// Opening the console (people; not the machine roles).
+    UseConsole,
 }
 
 impl Action {
@@ -86,6 +88,7 @@ impl Action {
             Self::ReadPlans => "ReadPlans",
             Self::ReadEntitlements => "ReadEntitlements",
             Self::ReportUsage => "ReportUsage",
+            Self::UseConsole => "UseConsole",
         }
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::*;
 use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-const ALL_ACTIONS: [Action; 31] = [
+const ALL_ACTIONS: [Action; 32] = [
     Action::CreateTenant,
     Action::ListTenants,
     Action::ReadTenant,
@@ -38,6 +38,7 @@ const ALL_ACTIONS: [Action; 31] = [
     Action::ReadPlans,
     Action::ReadEntitlements,
     Action::ReportUsage,
+    Action::UseConsole,
 ];
 use crate::auth::credentials::CallerKind;
 use crate::domain::roles::Role;
@@ -473,4 +474,29 @@ fn a_scope_admits_the_actions_it_names_and_no_action_constraint_admits_any() {
             None
         ]
     );
+}
+
+#[test]
+fn people_open_the_console_but_machine_roles_do_not() {
+    let (admin, machine) = (Role::PlatformAdmin, [Role::Provisioner, Role::LoginService]);
+    let cases = [
+        (&[admin][..], true),
+        (&[], true),
+        (&machine[..1], false),
+        (&machine[1..], false),
+    ];
+    for (roles, allowed) in cases {
+        let decision = Policies::load().unwrap().decide(
+            Action::UseConsole,
+            &Facts {
+                caller: &caller(roles),
+                resource: Resource::Platform,
+                tenant_roles: &Roles::new(),
+                has_tenant_roles: false,
+                credential_tenant_status: "none",
+                tenant_header_mismatch: false,
+            },
+        );
+        assert_eq!(decision.allowed, allowed, "{roles:?}");
+    }
 }

@@ -1,0 +1,142 @@
+//! A tenant's API keys: the list, create (the key shown once, on a page never stored by
+//! the browser) and revoke.
+
+use lambda_http::http::{Method, StatusCode};
+use maud::html;
+use serde_json::{json, Value};
+
+use super::{s, text};
+use crate::console::api::{Call, Refusal};
+use crate::console::form::{encode, Form};
+use crate::console::respond::Page;
+use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
+use crate::console::Cx;
+
+/// The roles a tenant's key may be given here.
+const KEY_ROLES: [(&str, &str); 2] = [
+    (
+        "tenant_member",
+        "Member: reads the tenant and its entitlements",
+    ),
+    (
+        "tenant_admin",
+        "Admin: manages the tenant, and reports its usage",
+    ),
+];
+
+/// `GET /console/tenants/{id}/keys`, or the page again after a refused action.
+pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
+    let answer = Call::get("/v1/api-keys")
+        .query("limit", "100")
+        .query("cursor", query.get("cursor"))
+        .send(cx)
+        .await;
+    let status = refusal.map(|r| r.status).unwrap_or(answer.status);
+    let result = answer.into_result();
+    let items: Vec<Value> = result
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("items"))
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter(|k| s(k, "tenantId") == id)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let next = result
+        .as_ref()
+        .ok()
+        .map(|b| s(b, "nextCursor").to_owned())
+        .unwrap_or_default();
+    let markup = html! {
+        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
+        h1 { "API keys" }
+        (views::tenant_tabs(id, "/keys"))
+        (views::done_notice(query.get("done")))
+        @if let Some(refusal) = refusal { (refusal_notice(refusal)) }
+        @if let Err(refusal) = &result { (refusal_notice(refusal)) }
+        @if result.is_ok() {
+            table {
+                caption { "Keys bound to this tenant" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Id" } th scope="col" { "Roles" } th scope="col" { "Status" } th scope="col" { "Created" } th scope="col" { "Action" } } }
+                tbody {
+                    @for k in &items {
+                        tr {
+                            td { (s(k, "name")) }
+                            td { code { (s(k, "id")) } }
+                            td { (k.get("roles").map(text).unwrap_or_default()) }
+                            td { (views::status(s(k, "status"))) }
+                            td { (s(k, "createdAt")) }
+                            td { @if s(k, "status") == "active" {
+                                form.inline method="post" action=(format!("/console/tenants/{id}/keys/{}/revoke", s(k, "id"))) {
+                                    (csrf(cx)) button.secondary type="submit" aria-label=(format!("Revoke key {}", s(k, "name"))) { "Revoke" } } } }
+                        }
+                    }
+                    @if items.is_empty() { tr { td colspan="6" { "No keys on this page." } } }
+                }
+            }
+            @if !next.is_empty() {
+                p.pager { a rel="next" href=(format!("/console/tenants/{id}/keys?{}", encode(&[("cursor", &next)]))) { "More keys" } }
+            }
+        }
+        section.card aria-labelledby="create-key" {
+            h2 id="create-key" { "Create a key" }
+            form method="post" action=(format!("/console/tenants/{id}/keys")) {
+                (csrf(cx))
+                div.field { label for="key-name" { "Key name" }
+                    input id="key-name" name="name" type="text" required maxlength="100";
+                    (field_error(refusal, "name")) }
+                div.field { label for="key-role" { "Role" }
+                    select id="key-role" name="role" {
+                        @for (role, label) in KEY_ROLES { option value=(role) { (label) } }
+                    }
+                    (field_error(refusal, "roles")) }
+                button type="submit" { "Create key" }
+            }
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    Page::html(status, frame(Some(cx), "API keys", markup))
+}
+
+/// `POST /console/tenants/{id}/keys`: the new key, shown once.
+pub async fn create(cx: &Cx<'_>, id: &str, form: &Form) -> Page {
+    let body = json!({ "name": form.get("name"), "roles": [form.get("role")], "tenantId": id });
+    let created = match Call::post("/v1/api-keys", body)
+        .send(cx)
+        .await
+        .into_result()
+    {
+        Ok(created) => created,
+        Err(refusal) => return page(cx, id, &Form::default(), Some(&refusal)).await,
+    };
+    let markup = html! {
+        p { a href=(format!("/console/tenants/{id}/keys")) { "← API keys" } }
+        h1 { "Key created" }
+        div.notice.warn role="status" {
+            p { strong { "Copy this key now: it is shown only once." } " The console keeps no copy." }
+        }
+        section.card {
+            dl.facts {
+                dt { "Name" } dd { (s(&created, "name")) }
+                dt { "Id" } dd { code { (s(&created, "id")) } }
+                dt { "Key" } dd { p.secret id="new-key" { (s(&created, "key")) } }
+            }
+        }
+        p { a href=(format!("/console/tenants/{id}/keys")) { "Done" } }
+    };
+    Page::html(StatusCode::CREATED, frame(Some(cx), "Key created", markup))
+}
+
+/// `POST /console/tenants/{id}/keys/{keyId}/revoke`
+pub async fn revoke(cx: &Cx<'_>, id: &str, key: &str) -> Page {
+    let answer = Call::new(Method::DELETE, format!("/v1/api-keys/{key}"))
+        .send(cx)
+        .await;
+    match answer.into_result() {
+        Ok(_) => Page::redirect(format!("/console/tenants/{id}/keys?done=key-revoked")),
+        Err(refusal) => page(cx, id, &Form::default(), Some(&refusal)).await,
+    }
+}
