@@ -20,6 +20,8 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checkov-requirements.txt | cut -c1-12)
+CONSOLE_VENV  := .venv-console
+CONSOLE_STAMP := $(CONSOLE_VENV)/.installed-$(shell sha1sum tests/support/console-requirements.txt | cut -c1-12)
 
 # One compiled world for every cargo command: cargo lambda (and so `sam build`) always
 # names its target triple, which gives it a build directory of its own; naming the host's
@@ -35,7 +37,7 @@ SAM_BUILD_MODE ?=
 export SAM_BUILD_MODE
 
 .PHONY: chaos invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
-  checkov-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
+  checkov-setup console-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -143,6 +145,17 @@ $(CHECKOV_STAMP): tests/support/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/checkov-requirements.txt
 	rm -f $(CHECKOV_VENV)/.installed-*
+	touch $@
+
+# The console's browser tests' tools: Playwright, axe and pytest in .venv-console, and
+# Debian's chromium (apt-get, only when /usr/bin/chromium is missing; root or sudo).
+console-setup: $(CONSOLE_STAMP)
+	tests/support/chromium-setup.sh
+$(CONSOLE_STAMP): tests/support/console-requirements.txt
+	python3 -m venv $(CONSOLE_VENV)
+	$(CONSOLE_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CONSOLE_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/console-requirements.txt
+	rm -f $(CONSOLE_VENV)/.installed-*
 	touch $@
 
 # CARGO_LAMBDA_COMPILER=cargo builds with the host toolchain (no zig needed for x86_64).
