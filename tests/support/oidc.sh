@@ -22,6 +22,7 @@ start_oidc() { # log file
   if ! .venv/bin/python tests/support/oidc.py wait --issuer "$OIDC_ISSUER" --timeout 30 ||
     ! kill -0 "$oidc_pid" 2>/dev/null; then
     tail -n 20 "$1" >&2
+    kill "$oidc_pid" 2>/dev/null || true
     return 1
   fi
 }
