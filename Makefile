@@ -11,6 +11,7 @@
 #      make accept-invitation INVITATION=inv_... EMAIL=... SUB=ada  accept one as user SUB
 #      make aws-role ARN=... EXTERNAL_ID=...  a local customer role trusting the platform
 #      make chaos   a bounded load run with AWS faults injected, then an audit (docs/faults.md)
+#      make console-test  the console's browser tests (tests/console/, chromium via Playwright)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 VENV  := .venv
@@ -20,6 +21,8 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BENCH_ARGS ?=
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha1sum tests/support/checkov-requirements.txt | cut -c1-12)
+CONSOLE_VENV  := .venv-console
+CONSOLE_STAMP := $(CONSOLE_VENV)/.installed-$(shell sha1sum tests/support/console-requirements.txt | cut -c1-12)
 
 # One compiled world for every cargo command: cargo lambda (and so `sam build`) always
 # names its target triple, which gives it a build directory of its own; naming the host's
@@ -34,8 +37,8 @@ export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 SAM_BUILD_MODE ?=
 export SAM_BUILD_MODE
 
-.PHONY: chaos invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
-  checkov-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
+.PHONY: chaos console-test invitations accept-invitation aws-role bus-events dns-record contract openapi setup local token api-key test lint build unit events sam-validate checkov \
+  checkov-setup console-setup sam-build sam-local-test sam-local bench bench-reference bench-check clean
 
 # The local API's token settings and DynamoDB (Cargo.toml, [workspace.metadata.lambda.watch.env]).
 LOCAL_ENV := JWT_ISSUER=tenant-api-local JWT_AUDIENCE=tenant-api \
@@ -105,9 +108,10 @@ contract: setup
 	tests/support/contract.sh
 
 # Every check CI runs, stage by stage (tests/support/stages.sh): lint build unit events
-# contract sam-validate checkov sam-build bench-check sam-local-test, with setup, checkov's
-# virtualenv and the Docker images in the background; each stage's time is printed at the
-# end and kept in target/test-timings.txt.
+# contract chaos console-test sam-validate checkov sam-build bench-check sam-local-test, with
+# setup, checkov's virtualenv, the console tests' tools (console-setup) and the Docker images
+# in the background; each stage's time is printed at the end and kept in
+# target/test-timings.txt.
 test:
 	@tests/support/stages.sh
 
@@ -143,6 +147,17 @@ $(CHECKOV_STAMP): tests/support/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/checkov-requirements.txt
 	rm -f $(CHECKOV_VENV)/.installed-*
+	touch $@
+
+# The console's browser tests' tools: Playwright, axe and pytest in .venv-console, and
+# Debian's chromium (apt-get, only when /usr/bin/chromium is missing; root or sudo).
+console-setup: $(CONSOLE_STAMP)
+	tests/support/chromium-setup.sh
+$(CONSOLE_STAMP): tests/support/console-requirements.txt
+	python3 -m venv $(CONSOLE_VENV)
+	$(CONSOLE_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CONSOLE_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/console-requirements.txt
+	rm -f $(CONSOLE_VENV)/.installed-*
 	touch $@
 
 # CARGO_LAMBDA_COMPILER=cargo builds with the host toolchain (no zig needed for x86_64).
@@ -183,6 +198,16 @@ bench-check: sam-build bench-reference
 chaos: setup
 	cargo build --workspace --bins
 	tests/support/chaos.sh
+
+# The console's browser tests (tests/console/: pytest, Playwright, Debian's chromium) against
+# a local stack of their own, OpenID provider included, on the binaries make build makes;
+# ports 9410-9413 (CONSOLE_TEST_*_PORT), so it runs beside make local and make test.
+# CONSOLE_TEST_ARGS go to pytest (e.g. CONSOLE_TEST_ARGS="-k smoke -x"); screenshots in
+# target/console/ (tests/support/console-test.sh).
+CONSOLE_TEST_ARGS ?=
+console-test: setup console-setup
+	cargo build --workspace --bins
+	tests/support/console-test.sh $(CONSOLE_TEST_ARGS)
 
 clean:
 	rm -rf target .aws-sam

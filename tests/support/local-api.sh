@@ -4,15 +4,18 @@
 # local event bus, its queue, and the dev pump feeding the stream to publish-events.
 # The table and credentials the functions use are set in Cargo.toml
 # ([workspace.metadata.lambda.watch.env]), the local endpoints in tests/support/watch-env.sh.
-# Data lives in memory until you stop (Ctrl-C).
+# The console (/console/) signs in with the local OpenID provider (tests/support/oidc.py) on
+# 127.0.0.1:9400. Data lives in memory until you stop (Ctrl-C).
+# The ports can be moved, e.g. to run a second copy: DB_PORT, API_PORT, DNS_PORT, OIDC_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/.venv/bin:$PATH"
 
-DB_PORT=8042
-API_PORT=9000
-DNS_PORT=8053
+DB_PORT=${DB_PORT:-8042}
+API_PORT=${API_PORT:-9000}
+DNS_PORT=${DNS_PORT:-8053}
 . tests/support/watch-env.sh
+. tests/support/oidc.sh
 
 .venv/bin/python tests/support/localdb.py serve --port "$DB_PORT" --table tenants --events --mail-sender invitations@tenant-api.local &
 db_pid=$!
@@ -22,7 +25,10 @@ pump_pid=
 mkdir -p .local/dns
 .venv/bin/python tests/support/localdns.py serve --port "$DNS_PORT" --records .local/dns &
 dns_pid=$!
-trap 'kill "$db_pid" "$dns_pid" $pump_pid 2>/dev/null || true' EXIT INT TERM
+oidc_pid=
+trap 'kill "$db_pid" "$dns_pid" $pump_pid $oidc_pid 2>/dev/null || true' EXIT INT TERM
+# The console's OpenID provider; its log in .local/oidc.log.
+start_oidc .local/oidc.log
 
 for _ in $(seq 1 100); do
   if (echo >"/dev/tcp/127.0.0.1/$DB_PORT") 2>/dev/null; then break; fi
@@ -37,6 +43,9 @@ pump_pid=$!
 
 echo "Local DynamoDB, Streams, EventBridge, SQS (moto): http://127.0.0.1:$DB_PORT (table: tenants, bus: tenant-events)"
 echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first request)"
-echo "DNS (TXT records for domain verification): 127.0.0.1:8053 (make dns-record NAME=... VALUE=...)"
+echo "DNS (TXT records for domain verification): 127.0.0.1:$DNS_PORT (make dns-record NAME=... VALUE=...)"
 echo "Change events: make -s bus-events (what reached the bus), GET /v1/tenants/{id}/events (audit trail)"
+echo "OpenID provider (the console's; log in .local/oidc.log): $OIDC_ISSUER"
+echo "Console: $CONSOLE_URL/console/"
+oidc_sign_in_help
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}"

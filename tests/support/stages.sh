@@ -5,8 +5,9 @@
 #
 # The work that only waits on the network or on Docker runs in the background from the
 # start, beside the compilation: the Python tools (`make setup`), checkov's own virtualenv,
-# and the two Docker images of `sam local` (tests/support/sam-images.sh). A stage that needs
-# one of them waits for it first; its log is printed if it failed.
+# the console tests' virtualenv and chromium (`make console-setup`: apt-get when chromium is
+# missing), and the two Docker images of `sam local` (tests/support/sam-images.sh). A stage
+# that needs one of them waits for it first; its log is printed if it failed.
 #
 # Every cargo command shares one build: the Makefile sets CARGO_BUILD_TARGET to the host's
 # triple, the target cargo lambda builds for, so `cargo test`, `cargo lambda watch` and the
@@ -86,6 +87,7 @@ stage() { # name command...: runs a stage in the foreground, timed
 
 background setup "${make[@]}" setup
 background checkov-setup "${make[@]}" checkov-setup
+background console-setup "${make[@]}" console-setup
 # Docker images (debootstrap needs nothing of ours; without Docker, sam-local-test says so).
 if docker info >/dev/null 2>&1; then
   background sam-images tests/support/sam-images.sh
@@ -101,6 +103,9 @@ stage contract "${make[@]}" contract
 # The small, fixed-seed form of make chaos (docs/faults.md): 300 requests, 8 clients, 10 %
 # faults, then the audit; on the binaries the build stage made.
 stage chaos env CHAOS_REQUESTS=300 CHAOS_CLIENTS=8 CHAOS_RATE=0.1 CHAOS_SEED=1 "${make[@]}" chaos
+# The console in chromium, signed in through the local OpenID provider (tests/console/).
+await console-setup
+stage console-test "${make[@]}" console-test
 stage sam-validate "${make[@]}" sam-validate
 await checkov-setup
 stage checkov "${make[@]}" checkov
