@@ -10,8 +10,8 @@ requirements.txt), made to behave like the real provider the console is configur
   oidc.py wait --issuer URL [--timeout 30]
       Wait until URL/.well-known/openid-configuration answers 200.
 
-What it changes in oidc-provider-mock, and why (target/oidc-notes.md has the whole
-behaviour, checked against this file):
+What it changes in oidc-provider-mock, and why (docs/local-oidc.md has the whole
+behaviour, as observed through this file):
   - one client, registered at start with a fixed id, secret and redirect URIs, and client
     registration required: the mock otherwise accepts any client id, any secret and any
     redirect URI, so a console sending the wrong ones would pass here and fail in AWS.
@@ -30,7 +30,10 @@ behaviour, checked against this file):
   - its authorization page has a "claims" field (a JSON object) beside "sub": filled, it
     replaces that user's claims before the code is issued, so a person (or a browser
     test) signs in with any roles, tenant and email. Left empty, the user keeps the
-    claims given with --user-claims or PUT /users/{sub}, or, when new, {"email": sub}.
+    claims given with --user-claims or PUT /users/{sub}, or, when new, {"email": sub};
+  - smaller: the discovery document lists the client auth methods and PKCE method it
+    enforces, a request without a scope no longer fails with a 500, errors are logged
+    rather than shown in the debugger page, and the pages load no stylesheet from a CDN.
 """
 
 import argparse
