@@ -91,7 +91,7 @@ def page(context, request):
 @pytest.fixture
 def sign_in():
     """sign_in(page, sub, roles, tenant_id=None, email=None, email_verified=True, **claims):
-    opens $CONSOLE_URL/console/, follows it (or its sign-in link or button) to the provider,
+    opens $CONSOLE_URL/console, follows it (or its sign-in link or button) to the provider,
     and signs in there as `sub` with exactly these claims in the ID token: `roles` (a list,
     or a space-separated string, as given; None leaves the claim out), `tenant_id`, `email`
     with `email_verified`, and any others. Returns once the browser is back on the console,
@@ -105,7 +105,7 @@ def sign_in():
         if email is not None:
             claims["email"] = email
             claims["email_verified"] = email_verified
-        response = page.goto(CONSOLE_URL + "/console/")
+        response = page.goto(CONSOLE_URL + "/console")
         if not page.url.startswith(OIDC_ISSUER + "/"):
             # A sign-in page of the console's own rather than a redirect to the provider.
             name = re.compile("sign in", re.I)
@@ -116,7 +116,7 @@ def sign_in():
                 status = response.status if response else "no response"
                 text = " ".join(page.locator("body").inner_text().split())[:300]
                 raise AssertionError(
-                    f"{CONSOLE_URL}/console/ ({status}) neither sent the browser to the provider"
+                    f"{CONSOLE_URL}/console ({status}) neither sent the browser to the provider"
                     f" nor offered a sign-in link or button: {text!r}"
                 ) from None
         page.wait_for_url(OIDC_ISSUER + "/oauth2/authorize**")

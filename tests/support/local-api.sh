@@ -46,6 +46,6 @@ echo "API: http://127.0.0.1:$API_PORT/v1/tenants  (functions compile on first re
 echo "DNS (TXT records for domain verification): 127.0.0.1:$DNS_PORT (make dns-record NAME=... VALUE=...)"
 echo "Change events: make -s bus-events (what reached the bus), GET /v1/tenants/{id}/events (audit trail)"
 echo "OpenID provider (the console's; log in .local/oidc.log): $OIDC_ISSUER"
-echo "Console: $CONSOLE_URL/console/"
+echo "Console: $CONSOLE_URL/console"
 oidc_sign_in_help
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" "${watch_endpoints[@]}"
