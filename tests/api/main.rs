@@ -5,6 +5,7 @@ mod api_keys;
 mod architecture;
 mod auth;
 mod concurrency;
+mod console;
 mod contract;
 mod create;
 mod docs;
