@@ -120,3 +120,38 @@ impl Page {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_answer_carries_the_security_headers() {
+        let pages = [
+            Page::html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                maud::html! { h1 { "x" } },
+            ),
+            Page::html(StatusCode::SERVICE_UNAVAILABLE, maud::html! { h1 { "x" } }),
+            Page::redirect("/console/tenants").cookie("a=b".to_owned()),
+            Page::asset("text/css", "body{}"),
+        ];
+        for page in pages {
+            let response = page.into_response();
+            for (name, value) in SECURITY_HEADERS {
+                assert_eq!(response.headers()[name], value, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn pages_are_never_stored_but_assets_are_immutable() {
+        let page = Page::html(StatusCode::OK, maud::html! {}).into_response();
+        assert_eq!(page.headers()[CACHE_CONTROL], "no-store");
+        let asset = Page::asset("text/css", "").into_response();
+        assert_eq!(
+            asset.headers()[CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+}
