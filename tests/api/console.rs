@@ -331,3 +331,36 @@ async fn the_stylesheet_is_served_under_its_content_hash_and_cached_for_a_year()
         "an unknown asset is a page like any other"
     );
 }
+
+#[tokio::test]
+async fn a_member_reads_the_tenant_but_gets_no_edit_form_and_cannot_edit() {
+    let t = spawn_app().await;
+    let tenant = t.create_named("member-tenant").await;
+    let id = tenant["id"].as_str().unwrap();
+    let claims = json!({"sub": "reader", "roles": ["tenant_member"], "tenant_id": id});
+    let (cookie, csrf) = signed_in(&t, claims, 600).await;
+    let c = console();
+    let cookie = format!("__Host-tm-session={cookie}");
+    let path = format!("/console/tenants/{id}");
+    let page = send(&t, &c, "GET", &path, &[("cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Save changes"));
+    assert!(!page.body.contains("Resend invitation"));
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let form = format!("csrf={csrf}&version=1&name=Renamed");
+    let page = send(
+        &t,
+        &c,
+        "POST",
+        &format!("{path}/edit"),
+        &headers,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(page.body.contains("tenant-member-is-read-only"));
+    assert_eq!(t.tenant(id).await["name"], tenant["name"]);
+}

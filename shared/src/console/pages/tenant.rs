@@ -62,6 +62,10 @@ pub async fn overview(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refu
         .and_then(|r| StatusCode::from_u16(r.status).ok())
         .unwrap_or(StatusCode::OK);
     let title = s(&tenant, "name").to_owned();
+    // What the API says the person holds here: its members read, its admins edit (the
+    // API decides either way; this only spares them controls that would be refused).
+    let roles = tenant.get("currentUserRoles").map(text).unwrap_or_default();
+    let edits = roles.contains("platform_admin") || roles.contains("tenant_admin");
     let markup = html! {
         p { a href="/console/tenants" { "← Tenants" } }
         h1 { (title) " " (views::status(s(&tenant, "status"))) }
@@ -86,6 +90,8 @@ pub async fn overview(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refu
             h2 id="invitation" { "Owner's invitation" }
             @if s(&tenant, "ownerEmail").is_empty() {
                 p { "This tenant has no owner email to invite." }
+            } @else if !edits {
+                p { "The owner, " (s(&tenant, "ownerEmail")) ", is invited by email to become the tenant's first admin." }
             } @else {
                 p { "The owner, " (s(&tenant, "ownerEmail")) ", is invited by email to become the tenant's first admin." }
                 form method="post" action=(format!("/console/tenants/{id}/invitation")) {
@@ -93,7 +99,7 @@ pub async fn overview(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refu
                 }
             }
         }
-        @if s(&tenant, "status") != "deleted" {
+        @if edits && s(&tenant, "status") != "deleted" {
             section.card aria-labelledby="edit" { h2 id="edit" { "Edit" } (edit_form(cx, id, &tenant, refusal)) }
         }
         @if cx.is_platform_admin() { (lifecycle(cx, id, &tenant, &plans)) }
