@@ -17,8 +17,10 @@ import json as jsonlib
 import os
 import re
 import subprocess
+import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +90,53 @@ def page(context, request):
         page.screenshot(path=str(ARTIFACTS / "failures" / f"{name}.png"), full_page=True)
 
 
+def authorize_at_provider(page, sub, claims):
+    """On the provider's authorization page: signs in as `sub` with exactly `claims` (a dict
+    replacing the user's claims) and submits the form; returns without waiting."""
+    page.wait_for_url(OIDC_ISSUER + "/oauth2/authorize**")
+    page.locator("input[name=sub]").fill(sub)
+    # The field tests/support/oidc.py adds: the user's claims, replaced by these.
+    page.locator("textarea[name=claims]").fill(jsonlib.dumps(claims))
+    page.get_by_role("button", name="Authorize").click()
+
+
+def claims_of(roles, tenant_id=None, email=None, email_verified=True, **claims):
+    """The ID token claims sign_in puts in: `roles` (None leaves it out), `tenant_id`,
+    `email` with `email_verified`, and any others."""
+    if roles is not None:
+        claims["roles"] = roles
+    if tenant_id is not None:
+        claims["tenant_id"] = tenant_id
+    if email is not None:
+        claims["email"] = email
+        claims["email_verified"] = email_verified
+    return claims
+
+
+def sign_in_page(page, sub, roles, tenant_id=None, email=None, email_verified=True, **claims):
+    """The sign_in fixture's function (see there)."""
+    claims = claims_of(roles, tenant_id, email, email_verified, **claims)
+    response = page.goto(CONSOLE_URL + "/console")
+    if not page.url.startswith(OIDC_ISSUER + "/"):
+        # A sign-in page of the console's own rather than a redirect to the provider.
+        name = re.compile("sign in", re.I)
+        control = page.get_by_role("link", name=name).or_(page.get_by_role("button", name=name)).first
+        try:
+            control.click(timeout=5_000)
+        except PlaywrightTimeoutError:
+            status = response.status if response else "no response"
+            text = " ".join(page.locator("body").inner_text().split())[:300]
+            raise AssertionError(
+                f"{CONSOLE_URL}/console ({status}) neither sent the browser to the provider"
+                f" nor offered a sign-in link or button: {text!r}"
+            ) from None
+    authorize_at_provider(page, sub, claims)
+    page.wait_for_url(
+        lambda url: url.startswith(CONSOLE_URL + "/") and "/console/callback" not in url
+    )
+    return page
+
+
 @pytest.fixture
 def sign_in():
     """sign_in(page, sub, roles, tenant_id=None, email=None, email_verified=True, **claims):
@@ -96,40 +145,7 @@ def sign_in():
     or a space-separated string, as given; None leaves the claim out), `tenant_id`, `email`
     with `email_verified`, and any others. Returns once the browser is back on the console,
     past its callback."""
-
-    def sign_in(page, sub, roles, tenant_id=None, email=None, email_verified=True, **claims):
-        if roles is not None:
-            claims["roles"] = roles
-        if tenant_id is not None:
-            claims["tenant_id"] = tenant_id
-        if email is not None:
-            claims["email"] = email
-            claims["email_verified"] = email_verified
-        response = page.goto(CONSOLE_URL + "/console")
-        if not page.url.startswith(OIDC_ISSUER + "/"):
-            # A sign-in page of the console's own rather than a redirect to the provider.
-            name = re.compile("sign in", re.I)
-            control = page.get_by_role("link", name=name).or_(page.get_by_role("button", name=name)).first
-            try:
-                control.click(timeout=5_000)
-            except PlaywrightTimeoutError:
-                status = response.status if response else "no response"
-                text = " ".join(page.locator("body").inner_text().split())[:300]
-                raise AssertionError(
-                    f"{CONSOLE_URL}/console ({status}) neither sent the browser to the provider"
-                    f" nor offered a sign-in link or button: {text!r}"
-                ) from None
-        page.wait_for_url(OIDC_ISSUER + "/oauth2/authorize**")
-        page.locator("input[name=sub]").fill(sub)
-        # The field tests/support/oidc.py adds: the user's claims, replaced by these.
-        page.locator("textarea[name=claims]").fill(jsonlib.dumps(claims))
-        page.get_by_role("button", name="Authorize").click()
-        page.wait_for_url(
-            lambda url: url.startswith(CONSOLE_URL + "/") and "/console/callback" not in url
-        )
-        return page
-
-    return sign_in
+    return sign_in_page
 
 
 @pytest.fixture(scope="session")
@@ -158,12 +174,7 @@ class Response:
 ADMIN = object()
 
 
-@pytest.fixture
-def api(admin_token):
-    """api(method, path, token=<platform admin>, json=None, headers=None) -> Response(status,
-    headers, body; .json()): a request to the local API, with the platform-admin bearer
-    token unless `token` is another (None: no credential)."""
-
+def make_api(admin_token):
     def api(method, path, token=ADMIN, json=None, headers=None):
         headers = {k.lower(): v for k, v in (headers or {}).items()}
         if token is ADMIN:
@@ -182,6 +193,20 @@ def api(admin_token):
             return Response(error.code, dict(error.headers), error.read())
 
     return api
+
+
+@pytest.fixture
+def api(admin_token):
+    """api(method, path, token=<platform admin>, json=None, headers=None) -> Response(status,
+    headers, body; .json()): a request to the local API, with the platform-admin bearer
+    token unless `token` is another (None: no credential)."""
+    return make_api(admin_token)
+
+
+@pytest.fixture(scope="session")
+def session_api(admin_token):
+    """The api fixture's function, for module- and session-scoped fixtures."""
+    return make_api(admin_token)
 
 
 @pytest.fixture
@@ -209,3 +234,129 @@ def axe():
         return checker.run(page).response["violations"]
 
     return axe
+
+
+# ---- helpers of the console's tests ---------------------------------------------------
+
+# This run's mark on what it creates (the stack's table starts empty at every run, but a
+# test may be run twice against one stack).
+RUN = uuid.uuid4().hex[:6]
+# Where the local DNS server reads its TXT records (console-test.sh: $log_dir/dns).
+DNS_RECORDS = Path(os.environ.get("CONSOLE_TEST_DNS_RECORDS", ROOT / "target" / "console" / "logs" / "dns"))
+# The local moto server (console-test.sh: CONSOLE_TEST_DB_PORT), for a customer's IAM role.
+DB_ENDPOINT = f"http://127.0.0.1:{os.environ.get('CONSOLE_TEST_DB_PORT', '9412')}"
+# Something that looks like a JWT (a header and a payload, base64url JSON objects).
+JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.")
+
+
+def unique(prefix):
+    """A slug (or other name) unique to this run: `<prefix>-<run>-<n>`."""
+    unique.n = getattr(unique, "n", 0) + 1
+    return f"{prefix}-{RUN}-{unique.n}"
+
+
+def wait_until(check, timeout=20.0, interval=0.2, what="the condition"):
+    """Polls check() until it returns something truthy (returned); fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def make_tenant(session_api):
+    """make_tenant(prefix="t", **fields) -> the tenant (JSON) created through the API as the
+    platform admin, with a slug unique to the run and `name` defaulting to it."""
+
+    def make_tenant(prefix="t", **fields):
+        slug = unique(prefix)
+        body = {"name": fields.pop("name", f"Console {slug}"), "slug": slug, **fields}
+        response = session_api("POST", "/v1/tenants", json=body)
+        assert response.status == 201, (response.status, response.body)
+        return response.json()
+
+    return make_tenant
+
+
+def tenant_of(api, tenant_id):
+    """The tenant as the platform admin reads it through the API."""
+    response = api("GET", f"/v1/tenants/{tenant_id}")
+    assert response.status == 200, (response.status, response.body)
+    return response.json()
+
+
+def publish_txt(name, value):
+    """Publishes a TXT record on the local DNS server (as `make dns-record` does)."""
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "support" / "localdns.py"),
+         "publish", "--records", str(DNS_RECORDS), name, value],
+        check=True, capture_output=True, text=True,
+    )
+
+
+def csrf_of(page):
+    """The CSRF token in the page's forms."""
+    return page.locator("input[name=csrf]").first.get_attribute("value")
+
+
+def post_form(context, path, form, origin=CONSOLE_URL, headers=None):
+    """POSTs `form` to the console with the browser context's cookies (context.request sends
+    neither Origin nor Sec-Fetch-Site: `origin` adds the former, None leaves it out); the
+    answer itself, redirects not followed."""
+    headers = dict(headers or {})
+    if origin is not None:
+        headers["origin"] = origin
+    return context.request.post(CONSOLE_URL + path, form=form, headers=headers, max_redirects=0)
+
+
+def sign_in_cookies(browser, sub, roles, tenant_id=None, email=None, **claims):
+    """Signs in through the provider in a throwaway browser context; its cookies."""
+    context = browser.new_context(base_url=CONSOLE_URL)
+    try:
+        page = context.new_page()
+        sign_in_page(page, sub, roles, tenant_id=tenant_id, email=email, **claims)
+        return [c for c in context.cookies() if c["name"] == "__Host-tm-session"]
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser):
+    """signed_in(context, sub, roles, tenant_id=None, email=None): puts a console session of
+    that identity in the browser context (one sign-in through the provider per identity
+    and run, shared by the tests: tests that end their session sign in on their own)."""
+    sessions = {}
+
+    def signed_in(context, sub, roles, tenant_id=None, email=None):
+        key = (sub, jsonlib.dumps(roles), tenant_id, email)
+        if key not in sessions:
+            sessions[key] = sign_in_cookies(browser, sub, roles, tenant_id=tenant_id, email=email)
+        context.add_cookies(sessions[key])
+        return context
+
+    return signed_in
+
+
+@pytest.fixture
+def admin_page(context, page, signed_in):
+    """The page, signed in as a platform admin (a session shared by the tests)."""
+    signed_in(context, "console-platform-admin", ["platform_admin"], email="platform-admin@example.com")
+    return page
+
+
+def submit(page, button, status=None):
+    """Clicks the button (a locator, or a button's name) of a form and returns the response
+    to its POST (the first answer, before any redirect is followed); asserts its status."""
+    if isinstance(button, str):
+        button = page.get_by_role("button", name=button, exact=True)
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.startswith(CONSOLE_URL)) as info:
+        button.click()
+    page.wait_for_load_state()
+    response = info.value
+    if status is not None:
+        assert response.status == status, (response.status, response.url, page.locator("main").inner_text()[:500])
+    return response
