@@ -222,4 +222,6 @@ impl Policies {
 }
 
 #[cfg(test)]
+mod console_tests;
+#[cfg(test)]
 mod tests;
