@@ -190,3 +190,50 @@ fn every_function_has_its_log_group_and_alarms() {
         );
     }
 }
+
+/// `(action, resource, condition)` of each statement of `binary`'s policies.
+fn permissions_of(functions: &[Value], binary: &str) -> BTreeSet<(String, String, String)> {
+    let function = functions
+        .iter()
+        .find(|f| f["binary"] == binary)
+        .unwrap_or_else(|| panic!("template.yaml has no function {binary}"));
+    function["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let field = |name: &str| p[name].as_str().unwrap().to_owned();
+            (field("action"), field("resource"), field("condition"))
+        })
+        .collect()
+}
+
+/// The console calls every API handler in process as the signed-in person: its role may do
+/// exactly what the API functions' roles may, together (its own session items are in the
+/// same table, under the same actions), and nothing the consumers alone may.
+#[test]
+fn the_console_may_do_what_the_api_functions_may_and_no_more() {
+    let described = describe();
+    let functions = described["functions"].as_array().unwrap();
+    let api: BTreeSet<_> = ROUTES
+        .iter()
+        .flat_map(|r| permissions_of(functions, r.function))
+        .collect();
+    let console = permissions_of(functions, CONSOLE_FUNCTION);
+    assert_eq!(
+        console, api,
+        "template.yaml, ConsoleFunction's Policies: the union of the API functions' statements"
+    );
+    for action in [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ] {
+        assert!(
+            console
+                .iter()
+                .any(|(a, r, _)| a == action && r.contains("TenantTable.Arn\"")),
+            "its sessions need {action} on the table"
+        );
+    }
+}

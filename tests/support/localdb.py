@@ -16,7 +16,8 @@ definition, so local runs use exactly the table that SAM deploys.
   localdb.py describe
       Print, as JSON, the table definition and routes declared by template.yaml and the
       `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code),
-      and each function's log group and monitoring (Fn::ForEach loops expanded).
+      and each function's log group, monitoring and policy statements (Fn::ForEach loops
+      expanded).
   localdb.py expand [--output FILE]
       Print template.yaml as JSON with its Fn::ForEach loops expanded (what
       AWS::LanguageExtensions deploys), for checkers that do not expand them (checkov).
@@ -130,8 +131,30 @@ def template_routes(template):
     return routes
 
 
+def permissions(resource):
+    """A function's inline policy statements, one {"action", "resource", "condition"} per
+    action and resource (intrinsics and conditions as canonical JSON text), sorted."""
+    result = set()
+    for policy in resource["Properties"].get("Policies", []) or []:
+        if isinstance(policy, str):  # a managed policy or SAM policy template by name
+            result.add((f"policy:{policy}", "", ""))
+            continue
+        for statement in policy.get("Statement", []):
+            if statement.get("Effect") != "Allow":
+                raise SystemExit(f"only Allow statements are described: {statement}")
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            condition = json.dumps(statement["Condition"], sort_keys=True) if "Condition" in statement else ""
+            for action in actions:
+                for target in resources:
+                    text = target if isinstance(target, str) else json.dumps(target, sort_keys=True)
+                    result.add((action, text, condition))
+    return [{"action": a, "resource": r, "condition": c} for a, r, c in sorted(result)]
+
+
 def functions(template):
-    """Every function: its logical id, binary, LoggingConfig.LogGroup and alarms."""
+    """Every function: its logical id, binary, LoggingConfig.LogGroup, alarms and inline
+    policy statements."""
     resources = template["Resources"]
     alarms = {}
     for resource in resources.values():
@@ -152,6 +175,7 @@ def functions(template):
             "binary": resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary"),
             "logGroup": log_group.get("Fn::Ref") if isinstance(log_group, dict) else None,
             "alarms": sorted(alarms.get(logical_id, [])),
+            "permissions": permissions(resource),
         })
     return result
 
