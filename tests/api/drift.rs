@@ -10,6 +10,33 @@ use serde_json::{json, Value};
 use tenant_shared::http::routes::{CONSUMERS, FALLBACK_FUNCTION, ROUTES};
 use tenant_shared::store::table::{INDEXES, PRIMARY_KEY, STREAM_VIEW, TTL_ATTRIBUTE};
 
+/// The console (`shared/src/console`): one function serving every method of every path
+/// under `/console`. Its pages are HTML, not API routes: they are not in [`ROUTES`] (nor
+/// in the OpenAPI document), so these tests name its routes here, in each router's syntax.
+const CONSOLE_FUNCTION: &str = "console";
+/// template.yaml's HttpApi events of the console (API Gateway's greedy `{proxy+}`).
+const CONSOLE_TEMPLATE_ROUTES: [&str; 2] = ["/console", "/console/{proxy+}"];
+/// Cargo.toml's `cargo lambda watch` routes of the console (its router's `{*rest}`).
+const CONSOLE_WATCH_ROUTES: [&str; 2] = ["/console", "/console/{*rest}"];
+
+/// `(ANY, path, console)` for each of `paths`.
+fn console_routes(paths: [&str; 2]) -> BTreeSet<(String, String, String)> {
+    paths
+        .iter()
+        .map(|path| ("ANY".into(), (*path).into(), CONSOLE_FUNCTION.into()))
+        .collect()
+}
+
+/// Every function template.yaml must deploy: the API's, the fallback, the consumers and
+/// the console.
+fn deployed_functions() -> impl Iterator<Item = &'static str> {
+    ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION, CONSOLE_FUNCTION])
+        .chain(CONSUMERS)
+}
+
 fn describe() -> Value {
     let output = Command::new(python())
         .arg(workspace_root().join("tests/support/localdb.py"))
@@ -101,6 +128,7 @@ fn routes_of(value: &Value) -> BTreeSet<(String, String, String)> {
 fn template_routes_match_the_code() {
     let mut expected = code_routes();
     expected.insert(("ANY".into(), "$default".into(), FALLBACK_FUNCTION.into()));
+    expected.extend(console_routes(CONSOLE_TEMPLATE_ROUTES));
     assert_eq!(routes_of(&describe()["routes"]), expected);
 }
 
@@ -112,18 +140,15 @@ fn watch_router_matches_the_code() {
         .filter(|(_, _, f)| f != FALLBACK_FUNCTION)
         .cloned()
         .collect();
-    assert_eq!(served, code_routes());
+    let mut expected = code_routes();
+    expected.extend(console_routes(CONSOLE_WATCH_ROUTES));
+    assert_eq!(served, expected);
     assert!(watch.contains(&("ANY".into(), "/{*rest}".into(), FALLBACK_FUNCTION.into())));
 }
 
 #[test]
 fn every_function_has_its_crate() {
-    let functions = ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain([FALLBACK_FUNCTION])
-        .chain(CONSUMERS);
-    for function in functions {
+    for function in deployed_functions() {
         let main = workspace_root()
             .join("functions")
             .join(function)
@@ -140,12 +165,7 @@ fn every_function_has_its_log_group_and_alarms() {
         .iter()
         .map(|f| f["binary"].as_str().unwrap())
         .collect();
-    let expected: BTreeSet<&str> = ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain([FALLBACK_FUNCTION])
-        .chain(CONSUMERS)
-        .collect();
+    let expected: BTreeSet<&str> = deployed_functions().collect();
     assert_eq!(binaries, expected);
     for function in functions {
         let id = function["logicalId"].as_str().unwrap();
@@ -167,6 +187,53 @@ fn every_function_has_its_log_group_and_alarms() {
         assert_eq!(
             function["alarms"], alarms,
             "{id}: its alarms (template.yaml, FunctionMonitoring)"
+        );
+    }
+}
+
+/// `(action, resource, condition)` of each statement of `binary`'s policies.
+fn permissions_of(functions: &[Value], binary: &str) -> BTreeSet<(String, String, String)> {
+    let function = functions
+        .iter()
+        .find(|f| f["binary"] == binary)
+        .unwrap_or_else(|| panic!("template.yaml has no function {binary}"));
+    function["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let field = |name: &str| p[name].as_str().unwrap().to_owned();
+            (field("action"), field("resource"), field("condition"))
+        })
+        .collect()
+}
+
+/// The console calls every API handler in process as the signed-in person: its role may do
+/// exactly what the API functions' roles may, together (its own session items are in the
+/// same table, under the same actions), and nothing the consumers alone may.
+#[test]
+fn the_console_may_do_what_the_api_functions_may_and_no_more() {
+    let described = describe();
+    let functions = described["functions"].as_array().unwrap();
+    let api: BTreeSet<_> = ROUTES
+        .iter()
+        .flat_map(|r| permissions_of(functions, r.function))
+        .collect();
+    let console = permissions_of(functions, CONSOLE_FUNCTION);
+    assert_eq!(
+        console, api,
+        "template.yaml, ConsoleFunction's Policies: the union of the API functions' statements"
+    );
+    for action in [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ] {
+        assert!(
+            console
+                .iter()
+                .any(|(a, r, _)| a == action && r.contains("TenantTable.Arn\"")),
+            "its sessions need {action} on the table"
         );
     }
 }

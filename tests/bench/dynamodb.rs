@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::http1::{self, write_response};
-use crate::scenarios::{Scenario, TENANT_ID};
+use tenant_shared::domain::{clock, console};
+
+use crate::scenarios::{Scenario, CONSOLE_SESSION, TENANT_ID};
 
 /// One request the function sent.
 #[derive(Debug, Clone)]
@@ -123,6 +125,15 @@ fn respond(operation: &str, body: &Value, plan: &str, status: &str) -> (u16, Val
                 "createdAt": { "S": "2026-11-01T10:00:00.000Z" }
             } }),
         ),
+        // The console's session: a signed-in platform admin's, under the hash of the
+        // cookie of events/console.json (any other cookie has none).
+        "GetItem"
+            if body["Key"]["SK"]["S"] == "CONSOLESESSION"
+                && body["Key"]["PK"]["S"]
+                    == format!("CONSOLESESSION#{}", console::digest(CONSOLE_SESSION)) =>
+        {
+            (200, json!({ "Item": console_session_item() }))
+        }
         "GetItem" => (200, json!({})),
         // EventBridge (publish-events): every entry accepted.
         "PutEvents" => {
@@ -238,6 +249,21 @@ fn tenant_item(plan: &str, status: &str) -> Value {
         item["suspendedAt"] = s(created);
     }
     item
+}
+
+/// A console session item (shared/src/store/console.rs), live for another hour.
+fn console_session_item() -> Value {
+    let s = |v: &str| json!({ "S": v });
+    let hash = console::digest(CONSOLE_SESSION);
+    json!({
+        "PK": s(&format!("CONSOLESESSION#{hash}")),
+        "SK": s("CONSOLESESSION"),
+        "entity": s("consoleSession"),
+        "claims": s(r#"{"sub":"bench-admin","roles":["platform_admin"]}"#),
+        "csrfToken": s("bench-csrf-token"),
+        "createdAt": s("2026-11-01T10:00:00.000Z"),
+        "expiresAt": { "N": (clock::now_epoch_seconds() + 3600).to_string() },
+    })
 }
 
 fn stats_shard() -> Value {

@@ -8,6 +8,11 @@ use crate::dynamodb::Recorded;
 /// The tenant id used by every event in `events/`.
 pub const TENANT_ID: &str = "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f";
 
+/// The console session cookie's value in `events/console.json`: the stand-in holds a
+/// signed-in platform admin's session under its hash (a cookie it does not know gets the
+/// sign-in redirect, 303, and fails the console's row).
+pub const CONSOLE_SESSION: &str = "local-console-session-not-a-real-one-0123456789";
+
 /// One function's benchmark scenario.
 pub struct Scenario {
     pub function: &'static str,
@@ -23,6 +28,9 @@ pub struct Scenario {
     pub tenant_status: &'static str,
     /// A stream consumer: it answers a partial batch response, not an HTTP one.
     pub stream: bool,
+    /// An HTML page (the console) that must show this text, with the console's
+    /// Content-Security-Policy; `None`: an API answer.
+    pub page_shows: Option<&'static str>,
     /// DynamoDB capacity one invocation consumes (on-demand request units), for the
     /// cost estimate: see [`crate::cost`].
     pub capacity: Capacity,
@@ -58,6 +66,7 @@ const fn scenario(
         tenant_plan: "starter",
         tenant_status: "active",
         stream: false,
+        page_shows: None,
         capacity,
     }
 }
@@ -327,6 +336,21 @@ pub fn all() -> Vec<Scenario> {
         // limit: the idempotency record and the counter update (2 x 2 WRU; a report that
         // crosses 80 % or 100 % adds its event, 2 WRU).
         scenario("report-usage", 200, READ_TRANSACT, Some(2), units(3.0, 4.0)),
+        // The console, not an API route: a signed-in platform admin's view of the tenant
+        // (GET /console/tenants/{id}). The session item by its cookie's hash (consistent,
+        // 1 RRU), then the page's in-process API calls: GET the tenant and its resources,
+        // each authorization's read (2 RRU each, as get-tenant and list-tenant-resources);
+        // the plan names come from the plan file, no read.
+        Scenario {
+            page_shows: Some("Acme Corp"),
+            ..scenario(
+                "console",
+                200,
+                &["GetItem", "BatchGetItem", "BatchGetItem"],
+                None,
+                units(5.0, 0.0),
+            )
+        },
     ]
 }
 
@@ -345,6 +369,19 @@ impl Scenario {
                 "status {status}, expected {}: {}",
                 self.status, response["body"]
             ));
+        }
+        if let Some(text) = self.page_shows {
+            let header = |name: &str| response["headers"][name].as_str().unwrap_or_default();
+            let body = response["body"].as_str().unwrap_or_default();
+            if !header("content-type").starts_with("text/html") {
+                return Err(format!("not an HTML page: {}", header("content-type")));
+            }
+            if !header("content-security-policy").starts_with("default-src 'none'") {
+                return Err("the page has no Content-Security-Policy".into());
+            }
+            if !body.starts_with("<!DOCTYPE html>") || !body.contains(text) {
+                return Err(format!("the page does not show {text:?}: {body}"));
+            }
         }
         let operations: Vec<&str> = requests.iter().map(|r| r.operation.as_str()).collect();
         if operations != self.expected_requests {

@@ -3,8 +3,10 @@
 
 invoke-events.sh appends every `cargo lambda invoke` response to a JSON-lines file; this
 script reduces each to what must not change between two builds of the same behaviour:
-the status, the headers but the request id and dates, and the body with ids, secrets,
-cursors and timestamps replaced by placeholders.
+the status, the headers but the request id and dates, the cookies set (when any), and the
+body with ids, secrets, cursors and timestamps replaced by placeholders. An HTML body (the
+console's pages) is kept whole, as a list of its pieces each ending at a tag's `>`, so that
+a diff of the snapshot points at the changed piece; joined, they are the body again.
 
   event_responses.py check  RECORDED SNAPSHOT   fail (exit 1) on any difference
   event_responses.py update RECORDED SNAPSHOT   write the snapshot from this run
@@ -42,11 +44,19 @@ def scrub(value, key=None):
     return value
 
 
+def html_pieces(text):
+    """An HTML document as the pieces that each end at a `>` (the last may not): nothing is
+    dropped or changed, "".join(pieces) == text."""
+    return [piece for piece in re.split(r"(?<=>)", text) if piece]
+
+
 def normalise(record):
     response = record["response"]
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     body = response.get("body")
-    if body:
+    if body and headers.get("content-type", "").startswith("text/html"):
+        body = html_pieces(body)
+    elif body:
         try:
             body = json.loads(body)
         except ValueError:
@@ -54,12 +64,16 @@ def normalise(record):
     if isinstance(body, dict) and "openapi" in body:
         # The contract has its own test; here only its version and its paths matter.
         body = {"openapi": body["openapi"], "paths": sorted(body.get("paths", {}))}
-    return {
+    normalised = {
         "event": record["event"],
         "statusCode": response.get("statusCode"),
         "headers": scrub({k: v for k, v in headers.items() if k not in IGNORED_HEADERS}),
         "body": scrub(body) if body else None,
     }
+    # HTTP API (v2) responses carry Set-Cookie in `cookies`; only the console sets any.
+    if response.get("cookies"):
+        normalised["cookies"] = scrub(response["cookies"])
+    return normalised
 
 
 def load(path):

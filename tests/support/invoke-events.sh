@@ -19,6 +19,12 @@ cargo build --quiet --bin tenantctl
 token=$(env "${local_auth[@]}" "$tenantctl" token)
 
 start_local_stack
+# The signed-in console session events/console.json's cookie names (the console's sign-in
+# would store it after an identity provider's callback): a platform admin, as the API
+# events' token is.
+.venv/bin/python tests/support/localdb.py console-session --endpoint "http://127.0.0.1:$DB_PORT" \
+  --cookie local-console-session-not-a-real-one-0123456789 \
+  --claims '{"sub": "events-admin", "roles": ["platform_admin"]}'
 
 failures=0
 check() { # name expected actual detail
@@ -65,6 +71,9 @@ create-tenant 201
 create-tenant 200
 get-tenant 200
 get-tenant-anonymous 401 get-tenant
+console-signed-out 200 console
+console-anonymous 303 console
+console 200
 get-tenant-by-slug 200
 list-tenants 200
 update-tenant 200
@@ -163,6 +172,13 @@ api_key=$(env "${local_auth[@]}" DYNAMODB_ENDPOINT="http://127.0.0.1:$DB_PORT" \
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
   "$tenantctl" create-api-key --name ci)
 check "curl GET /v1/tenants with x-api-key" 200 "$(request "x-api-key: $api_key" GET /v1/tenants)" "$(cat "$log_dir/body")"
+
+# The console's pages through the watch router (/console/{*rest}): every answer carries
+# the security headers; a page without a session sends the browser to sign in.
+check "curl GET /console/signed-out" 200 "$(anonymous GET /console/signed-out)" "$(cat "$log_dir/body")"
+grep -qi "^content-security-policy: default-src 'none'" "$log_dir/headers" || { echo "FAIL the console's page has no content-security-policy"; failures=$((failures + 1)); }
+check "curl GET /console/tenants without a session" 303 "$(anonymous GET /console/tenants)" "$(cat "$log_dir/headers")"
+grep -qi '^location: /console/login?return=%2Fconsole%2Ftenants' "$log_dir/headers" || { echo "FAIL no redirect to the console's sign-in: $(cat "$log_dir/headers")"; failures=$((failures + 1)); }
 
 # Change events end to end: create, update and suspend a tenant over HTTP; the dev pump
 # takes their events off the stream into publish-events, which puts them on the local bus,

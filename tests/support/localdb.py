@@ -13,10 +13,16 @@ definition, so local runs use exactly the table that SAM deploys.
   localdb.py role --endpoint URL --arn ARN [--external-id ID] [--delete]
       Create (or delete) an IAM role in the local account whose trust policy requires
       that external id: what a customer does to let the platform's aws-integration in.
+  localdb.py console-session --endpoint URL --cookie VALUE [--claims JSON] [--table tenants]
+      Store a signed-in console session for the cookie value VALUE (what the console's
+      sign-in stores: the ID token's claims and a CSRF token, for an hour), so that a
+      request with `Cookie: __Host-tm-session=VALUE` opens the console's pages without an
+      identity provider. The CSRF token is "csrf-" + VALUE.
   localdb.py describe
       Print, as JSON, the table definition and routes declared by template.yaml and the
       `cargo lambda watch` router of Cargo.toml (the drift tests compare them to the code),
-      and each function's log group and monitoring (Fn::ForEach loops expanded).
+      and each function's log group, monitoring and policy statements (Fn::ForEach loops
+      expanded).
   localdb.py expand [--output FILE]
       Print template.yaml as JSON with its Fn::ForEach loops expanded (what
       AWS::LanguageExtensions deploys), for checkers that do not expand them (checkov).
@@ -130,8 +136,30 @@ def template_routes(template):
     return routes
 
 
+def permissions(resource):
+    """A function's inline policy statements, one {"action", "resource", "condition"} per
+    action and resource (intrinsics and conditions as canonical JSON text), sorted."""
+    result = set()
+    for policy in resource["Properties"].get("Policies", []) or []:
+        if isinstance(policy, str):  # a managed policy or SAM policy template by name
+            result.add((f"policy:{policy}", "", ""))
+            continue
+        for statement in policy.get("Statement", []):
+            if statement.get("Effect") != "Allow":
+                raise SystemExit(f"only Allow statements are described: {statement}")
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            condition = json.dumps(statement["Condition"], sort_keys=True) if "Condition" in statement else ""
+            for action in actions:
+                for target in resources:
+                    text = target if isinstance(target, str) else json.dumps(target, sort_keys=True)
+                    result.add((action, text, condition))
+    return [{"action": a, "resource": r, "condition": c} for a, r, c in sorted(result)]
+
+
 def functions(template):
-    """Every function: its logical id, binary, LoggingConfig.LogGroup and alarms."""
+    """Every function: its logical id, binary, LoggingConfig.LogGroup, alarms and inline
+    policy statements."""
     resources = template["Resources"]
     alarms = {}
     for resource in resources.values():
@@ -152,6 +180,7 @@ def functions(template):
             "binary": resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary"),
             "logGroup": log_group.get("Fn::Ref") if isinstance(log_group, dict) else None,
             "alarms": sorted(alarms.get(logical_id, [])),
+            "permissions": permissions(resource),
         })
     return result
 
@@ -339,6 +368,29 @@ def undo_logged_transactions():
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def console_session(args):
+    """Stores a console session item as shared/src/store/console.rs does: keyed by the
+    SHA-256 of the cookie value, expiring (TTL) an hour from now."""
+    import hashlib
+    import time
+
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    digest = hashlib.sha256(args.cookie.encode()).hexdigest()
+    now = int(time.time())
+    dynamodb.put_item(TableName=args.table, Item={
+        "PK": {"S": f"CONSOLESESSION#{digest}"},
+        "SK": {"S": "CONSOLESESSION"},
+        "entity": {"S": "consoleSession"},
+        "claims": {"S": json.dumps(json.loads(args.claims), separators=(",", ":"))},
+        "csrfToken": {"S": f"csrf-{args.cookie}"},
+        "createdAt": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))},
+        "expiresAt": {"N": str(now + 3600)},
+    })
+
+
 def role(args):
     """Creates (or deletes) a customer role in the local IAM that trusts the platform with
     `--external-id`."""
@@ -462,6 +514,11 @@ def main():
     r.add_argument("--arn", required=True)
     r.add_argument("--external-id", default=None)
     r.add_argument("--delete", action="store_true")
+    c = sub.add_parser("console-session")
+    c.add_argument("--endpoint", required=True)
+    c.add_argument("--cookie", required=True)
+    c.add_argument("--claims", default='{"sub": "console-admin", "roles": ["platform_admin"]}')
+    c.add_argument("--table", default="tenants")
     sub.add_parser("describe")
     e = sub.add_parser("expand")
     e.add_argument("--output", default=None)
@@ -472,6 +529,8 @@ def main():
         expand(args)
     elif args.command == "role":
         role(args)
+    elif args.command == "console-session":
+        console_session(args)
     else:
         serve(args)
 

@@ -12,7 +12,9 @@
 #   4. curl through SAM's gateway: create, read, patch, list and delete a tenant with a
 #      platform-admin bearer token (tenantctl), then a request without one (401), an
 #      unknown route and a wrong method (the $default route: 404/405), and what SAM's
-#      gateway does with HEAD on a GET route.
+#      gateway does with HEAD on a GET route; the console (ANY /console/{proxy+}): a page
+#      that needs no session (with its security headers), the sign-in redirect of one
+#      that does, and a tenant's page with a session stored in the moto container.
 #
 # Containers and the network are removed on exit. Without a reachable Docker engine it
 # skips with a message, except on CI (CI set), where that is a failure.
@@ -171,6 +173,20 @@ check "GET /v1/tenants/slug/sam-local" 200 "$(http GET /v1/tenants/slug/sam-loca
 check "GET /v1/tenants" 200 "$(http GET '/v1/tenants?limit=10')"
 listed=$(python3 -c 'import json,sys; print(any(t["id"] == sys.argv[2] for t in json.load(open(sys.argv[1]))["items"]))' "$work/body" "$id" 2>/dev/null || true)
 check "  lists the tenant" True "$listed"
+# The console, through SAM's gateway: HTML pages with the security headers on every answer.
+check "GET /console/signed-out" 200 "$(request "" GET /console/signed-out)"
+grep -qi '^content-type: text/html' "$work/headers" && check "  HTML" yes yes || check "  HTML" yes no
+grep -qi "^content-security-policy: default-src 'none'" "$work/headers" \
+  && check "  Content-Security-Policy" yes yes || check "  Content-Security-Policy" yes "no: $(cat "$work/headers")"
+check "GET /console/tenants without a session" 303 "$(request "" GET /console/tenants)"
+location=$(sed -n 's/^[Ll]ocation: *//p' "$work/headers" | tr -d '\r')
+check "  to the console's sign-in" "/console/login?return=%2Fconsole%2Ftenants" "$location"
+# A signed-in platform admin's session, as the console's sign-in stores it.
+console_cookie=sam-local-console-session-not-a-real-one-0123456789
+AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/python tests/support/localdb.py console-session \
+  --endpoint "http://127.0.0.1:$db_host_port" --cookie "$console_cookie"
+check "GET /console/tenants/{id} signed in" 200 "$(request "" GET "/console/tenants/$id" -H "cookie: __Host-tm-session=$console_cookie")"
+grep -q 'Sam Local Co' "$work/body" && check "  shows the tenant" yes yes || check "  shows the tenant" yes no
 check "DELETE /v1/tenants/{id}" 200 "$(http DELETE "/v1/tenants/$id")"
 check "  status" deleted "$(json status 2>/dev/null)"
 check "GET /v1/tenants without a credential" 401 "$(request "" GET /v1/tenants)"
