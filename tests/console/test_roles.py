@@ -174,7 +174,7 @@ def test_member_lifecycle_posts_are_refused_with_403(member, tenants, api, actio
     ("provisioner", "provisioner-only-reads-and-reports"),
     ("login_service", "login-service-only-discovers"),
 ])
-def test_machine_identities_get_a_403_page_and_no_session(page, context, role, notice, screenshot):
+def test_machine_identities_get_a_403_page_and_no_session(page, context, role, notice):
     page.goto(CONSOLE_URL + "/console")
     with page.expect_response(lambda r: "/console/callback" in r.url) as info:
         authorize_at_provider(page, f"{role}-{RUN}", claims_of([role]))
@@ -182,8 +182,6 @@ def test_machine_identities_get_a_403_page_and_no_session(page, context, role, n
     assert info.value.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
     expect(page.get_by_role("alert")).to_contain_text(notice)
-    if role == "provisioner":
-        screenshot(page, "forbidden")
     assert [c["name"] for c in context.cookies() if c["name"] == "__Host-tm-session"] == []
     # Nothing to use afterwards: the console asks to sign in again.
     page.goto(CONSOLE_URL + "/console/tenants")

@@ -57,7 +57,7 @@ def test_no_page_carries_a_token(page, sign_in, make_tenant, api):
             assert not JWT_LIKE.search(value), f"{url}: header {name}: {value}"
 
 
-def test_sign_out_ends_the_session_and_its_cookie(page, context, sign_in, screenshot):
+def test_sign_out_ends_the_session_and_its_cookie(page, context, sign_in):
     sign_in(page, f"sign-out-{RUN}", ["platform_admin"], email=f"sign-out-{RUN}@example.com")
     old = session_cookies(context)
     assert len(old) == 1
@@ -69,7 +69,6 @@ def test_sign_out_ends_the_session_and_its_cookie(page, context, sign_in, screen
     assert any(c.startswith(f"{SESSION}=;") and "Max-Age=0" in c for c in deleted), deleted
     expect(page.get_by_role("heading", level=1)).to_have_text("Signed out")
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
-    screenshot(page, "signed-out")
     assert session_cookies(context) == []
 
     # A console page now sends the browser to sign in.

@@ -16,7 +16,7 @@ def dd_of(page, label):
     return page.locator(f"dl.facts dt:text-is('{label}') + dd").first
 
 
-def test_create_form_creates_the_tenant_and_opens_its_overview(admin_page, api, screenshot):
+def test_create_form_creates_the_tenant_and_opens_its_overview(admin_page, api):
     page = admin_page
     page.goto("/console/tenants")
     page.get_by_role("link", name="New tenant").click()
@@ -50,7 +50,7 @@ def test_create_form_creates_the_tenant_and_opens_its_overview(admin_page, api, 
 
 
 def test_create_with_an_invalid_slug_shows_the_api_reason_beside_the_field_and_creates_nothing(
-    admin_page, api, screenshot
+    admin_page, api
 ):
     page = admin_page
     page.goto("/console/tenants/new")
@@ -66,11 +66,10 @@ def test_create_with_an_invalid_slug_shows_the_api_reason_beside_the_field_and_c
     expect(page.get_by_role("alert")).to_contain_text("invalid fields")
     # What was typed is kept.
     expect(page.get_by_label("Name", exact=True)).to_have_value(name)
-    screenshot(page, "new-tenant-errors")
     assert api("GET", f"/v1/tenants?search=Bad+Slug+{RUN}").json()["items"] == []
 
 
-def test_overview_shows_the_tenant_details_provisioning_and_resources(admin_page, make_tenant, api, screenshot):
+def test_overview_shows_the_tenant_details_provisioning_and_resources(admin_page, make_tenant, api):
     tenant = make_tenant("ov", name=f"Overview {RUN}", ownerEmail=f"owner-{RUN}@overview.example")
     wait_until(lambda: tenant_of(api, tenant["id"])["provisioning"]["status"] == "ready", what="provisioning")
     current = tenant_of(api, tenant["id"])
@@ -92,7 +91,6 @@ def test_overview_shows_the_tenant_details_provisioning_and_resources(admin_page
     expect(resources.locator("tbody tr").first).to_contain_text("owner-invitation")
     expect(resources.locator("tbody tr").first).to_contain_text("ready")
     expect(page.get_by_role("link", name="Overview", exact=True)).to_have_attribute("aria-current", "page")
-    screenshot(page, "tenant-overview")
 
 
 def test_edit_saves_the_changes(admin_page, make_tenant, api):

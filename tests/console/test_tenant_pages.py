@@ -10,7 +10,7 @@ from conftest import RUN, publish_txt, submit, unique
 KEY = re.compile(r"^tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$")
 
 
-def test_audit_trail_filters_by_type_and_shows_each_change_from_to(admin_page, make_tenant, api, screenshot):
+def test_audit_trail_filters_by_type_and_shows_each_change_from_to(admin_page, make_tenant, api):
     tenant = make_tenant("audit", name=f"Audit Before {RUN}")
     for body in ({"name": f"Audit After {RUN}"}, {"locale": "de"}):
         response = api("PATCH", f"/v1/tenants/{tenant['id']}", json=body,
@@ -37,10 +37,9 @@ def test_audit_trail_filters_by_type_and_shows_each_change_from_to(admin_page, m
     # Newest first: the locale change, then the name change, each as from → to.
     expect(rows.nth(0).locator("td").nth(3)).to_have_text("locale: (none) → de")
     expect(rows.nth(1).locator("td").nth(3)).to_have_text(f"name: Audit Before {RUN} → Audit After {RUN}")
-    screenshot(page, "audit-trail")
 
 
-def test_admins_are_granted_and_revoked(admin_page, make_tenant, api, screenshot):
+def test_admins_are_granted_and_revoked(admin_page, make_tenant, api):
     tenant = make_tenant("admins")
     user = f"console-user-{RUN}"
     page = admin_page
@@ -53,7 +52,6 @@ def test_admins_are_granted_and_revoked(admin_page, make_tenant, api, screenshot
     assert [a["userId"] for a in admins] == [user]
     row = page.get_by_role("row").filter(has_text=user)
     expect(row).to_contain_text("console-platform-admin")
-    screenshot(page, "admins")
 
     submit(page, page.get_by_role("button", name=f"Revoke {user}"), status=303)
     expect(page.get_by_role("status")).to_have_text("Admin revoked.")
@@ -71,7 +69,7 @@ def test_granting_an_invalid_user_id_shows_the_reason_and_grants_nothing(admin_p
     assert api("GET", f"/v1/tenants/{tenant['id']}/admins").json()["items"] == []
 
 
-def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, make_tenant, api, screenshot):
+def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, make_tenant, api):
     tenant = make_tenant("keys")
     name = f"Console key {RUN}"
     page = admin_page
@@ -84,7 +82,6 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     expect(page.get_by_role("status")).to_contain_text("shown only once")
     key = page.locator("#new-key").inner_text().strip()
     assert KEY.match(key), key
-    screenshot(page, "key-created")
 
     listed = [k for k in api("GET", "/v1/api-keys?limit=100").json()["items"] if k["name"] == name]
     assert len(listed) == 1
@@ -103,7 +100,6 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     expect(row).to_contain_text(key_id)
     expect(row).to_contain_text("active")
     assert key not in page.content(), "the key is shown once, on the page that created it"
-    screenshot(page, "api-keys")
 
     submit(page, page.get_by_role("button", name=f"Revoke key {name}"), status=303)
     expect(page.get_by_role("status")).to_have_text("API key revoked.")
@@ -113,7 +109,7 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     assert api("GET", f"/v1/tenants/{tenant['id']}", token=None, headers={"x-api-key": key}).status == 401
 
 
-def test_a_domain_is_added_verified_by_its_txt_record_and_removed(admin_page, make_tenant, api, screenshot):
+def test_a_domain_is_added_verified_by_its_txt_record_and_removed(admin_page, make_tenant, api):
     tenant = make_tenant("dom")
     domain = f"{unique('acme')}.example"
     page = admin_page
@@ -129,7 +125,6 @@ def test_a_domain_is_added_verified_by_its_txt_record_and_removed(admin_page, ma
     expect(row).to_contain_text(f"Value {record['value']}")
     expect(row).to_contain_text("pending")
     assert record["name"] == f"_tenant-api-verification.{domain}"
-    screenshot(page, "domains")
 
     # Verifying before the record is published fails and changes nothing.
     submit(page, page.get_by_role("button", name=f"Verify {domain}"))
@@ -152,7 +147,7 @@ def test_a_domain_is_added_verified_by_its_txt_record_and_removed(admin_page, ma
     expect(page.get_by_role("row").filter(has_text=domain)).to_have_count(0)
 
 
-def test_entitlements_show_the_limits_and_usage(admin_page, make_tenant, api, screenshot):
+def test_entitlements_show_the_limits_and_usage(admin_page, make_tenant, api):
     tenant = make_tenant("ent", plan="pro")
     used = api("POST", f"/v1/tenants/{tenant['id']}/usage/maxUsers", json={"delta": 4},
                headers={"idempotency-key": f"console-{RUN}-users"})
@@ -179,4 +174,3 @@ def test_entitlements_show_the_limits_and_usage(admin_page, make_tenant, api, sc
     row = table.locator("tbody tr").filter(has=page.get_by_role("rowheader", name="maxUsers", exact=True))
     expect(row.locator("td").nth(2)).to_have_text("4")
     expect(row.locator("td").nth(3)).to_have_text(str(users["remaining"]))
-    screenshot(page, "entitlements")
