@@ -190,7 +190,11 @@ def test_a_callback_in_another_browser_than_the_one_that_began_is_refused(page, 
         other.close()
 
 
-@pytest.mark.parametrize("target", [EVIL + "/", "//evil.example", "//evil.example/console/", "/console//evil.example"])
+@pytest.mark.parametrize("target", [
+    EVIL + "/", "//evil.example", "//evil.example/console/", "/console//evil.example", "/\\evil.example",
+    # Under /console only as written: the browser resolves it to /v1/tenants.
+    "/console/../v1/tenants",
+])
 def test_a_return_path_outside_the_console_is_refused(context, target):
     response = context.request.get(CONSOLE_URL + "/console/login?" + urlencode({"return": target}), max_redirects=0)
     assert response.status == 400

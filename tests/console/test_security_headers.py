@@ -86,6 +86,14 @@ def test_a_refused_post_and_a_post_answer_carry_the_security_headers(admin_page,
     assert_security_headers(saved.headers, "a 412 (stale edit)")
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_a_405_carries_the_security_headers_and_allow(admin_page, method):
+    response = admin_page.context.request.fetch(CONSOLE_URL + "/console/tenants", method=method, max_redirects=0)
+    assert response.status == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert_security_headers(response.headers, f"a 405 ({method})")
+
+
 def test_the_403_page_of_a_machine_identity_carries_the_security_headers(page):
     page.goto(CONSOLE_URL + "/console")
     with page.expect_response(lambda r: "/console/callback" in r.url) as info:

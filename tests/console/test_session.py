@@ -4,7 +4,7 @@ ends the session on the server, so the old cookie opens nothing."""
 
 from playwright.sync_api import expect
 
-from conftest import CONSOLE_URL, JWT_LIKE, OIDC_ISSUER, RUN
+from conftest import CONSOLE_URL, JWT_LIKE, OIDC_ISSUER, RUN, authorize_at_provider, claims_of
 
 SESSION = "__Host-tm-session"
 
@@ -83,3 +83,21 @@ def test_sign_out_ends_the_session_and_its_cookie(page, context, sign_in):
     assert response.headers["location"].startswith("/console/login?")
     page.goto(CONSOLE_URL + "/console/tenants")
     assert page.url.startswith(OIDC_ISSUER + "/oauth2/authorize"), page.url
+
+
+def test_signing_in_again_replaces_the_session_id_and_ends_the_old_session(page, context, sign_in):
+    sign_in(page, f"again-{RUN}", ["platform_admin"])
+    first = session_cookies(context)
+    # Signed in, /console opens the console: sign in again through /console/login.
+    page.goto(CONSOLE_URL + "/console/login")
+    authorize_at_provider(page, f"again-{RUN}", claims_of(["platform_admin"]))
+    page.wait_for_url(CONSOLE_URL + "/console/tenants")
+    second = session_cookies(context)
+    assert len(first) == len(second) == 1
+    assert first[0]["value"] != second[0]["value"]
+    assert page.goto(CONSOLE_URL + "/console/tenants").status == 200
+    context.clear_cookies()
+    context.add_cookies(first)
+    response = context.request.get(CONSOLE_URL + "/console/tenants", max_redirects=0)
+    assert response.status == 303, "the session of the first sign-in has ended"
+    assert response.headers["location"].startswith("/console/login?")

@@ -39,6 +39,28 @@ def test_audit_trail_filters_by_type_and_shows_each_change_from_to(admin_page, m
     expect(rows.nth(1).locator("td").nth(3)).to_have_text(f"name: Audit Before {RUN} → Audit After {RUN}")
 
 
+def test_older_events_are_a_page_further_with_the_type_filter_kept(admin_page, make_tenant, api):
+    tenant = make_tenant("older", name=f"Older 0 {RUN}")
+    for n in range(1, 28):
+        response = api("PATCH", f"/v1/tenants/{tenant['id']}", json={"name": f"Older {n} {RUN}"},
+                       headers={"content-type": "application/merge-patch+json"})
+        assert response.status == 200, response.body
+    page = admin_page
+    page.goto(f"/console/tenants/{tenant['id']}/events?type=tenant.updated")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(25)
+    expect(rows.first.locator("td").nth(3)).to_have_text(f"name: Older 26 {RUN} → Older 27 {RUN}")
+    older = page.get_by_role("link", name="Older events")
+    assert "type=tenant.updated" in older.get_attribute("href")
+    older.click()
+    page.wait_for_url(re.compile(r"cursor="))
+    expect(page.get_by_label("Event type")).to_have_value("tenant.updated")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("td").nth(3)).to_have_text(f"name: Older 1 {RUN} → Older 2 {RUN}")
+    expect(rows.nth(1).locator("td").nth(3)).to_have_text(f"name: Older 0 {RUN} → Older 1 {RUN}")
+    expect(page.get_by_role("link", name="Older events")).to_have_count(0)
+
+
 def test_admins_are_granted_and_revoked(admin_page, make_tenant, api):
     tenant = make_tenant("admins")
     user = f"console-user-{RUN}"
