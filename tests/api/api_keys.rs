@@ -1,4 +1,5 @@
-//! API keys: created by a platform admin, shown once, stored hashed, revocable.
+//! API keys: shown once, stored hashed, revocable. What a tenant's own admins may do with
+//! their tenant's keys is in tenant_keys.rs.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{spawn_app, TestRequest};
@@ -82,14 +83,26 @@ async fn tenant_keys_need_a_live_tenant_and_tenant_roles() {
     let app = spawn_app().await;
     let tenant = app.create_named("acme").await;
     let id = tenant["id"].as_str().unwrap();
+    // A tenant that does not exist is 404, as on every request naming a tenant; a deleted
+    // one is no live tenant.
     let missing = app
         .post(
             "/v1/api-keys",
             &json!({"name": "k", "roles": ["tenant_admin"], "tenantId": "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f"}),
         )
         .await;
-    assert_eq!(missing.status, 400);
-    assert_eq!(missing.invalid_fields(), ["tenantId"]);
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let gone = app.create_named("gone").await;
+    let gone = gone["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/v1/tenants/{gone}")).await.status, 200);
+    let deleted = app
+        .post(
+            "/v1/api-keys",
+            &json!({"name": "k", "roles": ["tenant_admin"], "tenantId": gone}),
+        )
+        .await;
+    assert_eq!(deleted.status, 400, "{}", deleted.body);
+    assert_eq!(deleted.invalid_fields(), ["tenantId"]);
     let wrong_roles = app
         .post(
             "/v1/api-keys",
@@ -117,7 +130,8 @@ async fn tenant_keys_need_a_live_tenant_and_tenant_roles() {
         .send(TestRequest::new("GET", "/v1/tenants").api_key(key))
         .await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
-    // Keys are managed by platform admins only.
+    // Every key is listed to platform admins only (a tenant's admins list their tenant's:
+    // tenant_keys.rs).
     let manage = app
         .send(TestRequest::new("GET", "/v1/api-keys").api_key(key))
         .await;

@@ -367,14 +367,24 @@ async fn rejected_rolled_back_and_replayed_writes_write_no_event() {
         403,
     )
     .await;
-    // Keys: a key for no live tenant, revoking twice.
+    // Keys: a key for no tenant, an admin key asked by a tenant admin, revoking twice.
     no_event(
         &app,
         json_post(
             "/v1/api-keys",
             json!({"name": "k", "roles": ["tenant_admin"], "tenantId": "tenant_019ab0f0-5e1d-7c3a-9b2e-000000000000"}),
         ),
-        400,
+        404,
+    )
+    .await;
+    no_event(
+        &app,
+        json_post(
+            "/v1/api-keys",
+            json!({"name": "k", "roles": ["tenant_admin"], "tenantId": id(&tenant)}),
+        )
+        .bearer(&ada),
+        403,
     )
     .await;
     let key = app
@@ -387,6 +397,16 @@ async fn rejected_rolled_back_and_replayed_writes_write_no_event() {
     app.delete(&path).await;
     no_event(&app, TestRequest::new("DELETE", &path), 200).await;
     no_event(&app, patch(&path, json!({"name": "Ghost"})), 409).await;
+    // A key for a tenant no longer live: refused in the key's own transaction.
+    no_event(
+        &app,
+        json_post(
+            "/v1/api-keys",
+            json!({"name": "k", "roles": ["tenant_member"], "tenantId": id(&tenant)}),
+        ),
+        400,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -22,4 +22,5 @@ mod provisioning;
 mod read;
 mod role_matrix;
 mod stats;
+mod tenant_keys;
 mod update;

@@ -97,11 +97,25 @@ const ENDPOINTS: [(&str, u16); 33] = [
     ("report-usage", 200),
 ];
 
+/// Requests of a route that are about one tenant although its path names none (the
+/// tenant is in the body, the query or the key the path names): the own tenant's and the
+/// other tenant's, like the tenant endpoints'. Each: a name, the route's function, and the
+/// status a caller allowed to make it gets.
+const TENANT_VARIANTS: [(&str, &str, u16); 3] = [
+    // A `tenant_member` key bound to the tenant.
+    ("create-tenant-api-key", "create-api-key", 201),
+    // `?tenantId=`
+    ("list-tenant-api-keys", "list-api-keys", 200),
+    // A `tenant_member` key bound to the tenant.
+    ("revoke-tenant-api-key", "revoke-api-key", 200),
+];
+
 fn is_tenant_endpoint(function: &str) -> bool {
-    ROUTES
-        .iter()
-        .find(|r| r.function == function)
-        .is_some_and(|r| r.path.contains("{id}") || r.path.contains("{slug}"))
+    TENANT_VARIANTS.iter().any(|(name, _, _)| *name == function)
+        || ROUTES
+            .iter()
+            .find(|r| r.function == function)
+            .is_some_and(|r| r.path.contains("{id}") || r.path.contains("{slug}"))
 }
 
 /// The status the rules in the issue demand.
@@ -170,6 +184,10 @@ fn expected(function: &str, caller: Caller, target: Target, allowed: u16) -> u16
             | "remove-tenant-domain"
             | "list-tenant-resources"
             | "resend-tenant-invitation"
+            // Their tenant's keys (`tenant_member` ones, for a create).
+            | "create-tenant-api-key"
+            | "list-tenant-api-keys"
+            | "revoke-tenant-api-key"
                 if tenant_admin =>
             {
                 allowed
@@ -190,6 +208,8 @@ struct World {
     login_key: String,
     provisioner_key: String,
     revocable_key_id: String,
+    /// A `tenant_member` key of each tenant (own, other), for `revoke-tenant-api-key`.
+    tenant_key_ids: (String, String),
 }
 
 async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
@@ -262,6 +282,17 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
             .to_owned(),
         _ => String::new(),
     };
+    let mut tenant_key_ids = (String::new(), String::new());
+    if function == "revoke-tenant-api-key" {
+        let mut ids = Vec::new();
+        for tenant in &tenants {
+            let key = new_key(json!({"name": "member", "roles": ["tenant_member"],
+                                     "tenantId": tenant["id"]}))
+            .await;
+            ids.push(key["id"].as_str().unwrap().to_owned());
+        }
+        tenant_key_ids = (ids.remove(0), ids.remove(0));
+    }
     if caller == Caller::SuspendedTenantAdmin {
         let path = format!("/v1/tenants/{}/suspend", tenants[0]["id"].as_str().unwrap());
         let suspended = app.send(TestRequest::new("POST", &path)).await;
@@ -276,6 +307,7 @@ async fn world(app: &TestApp, caller: Caller, function: &str) -> World {
         login_key,
         provisioner_key,
         revocable_key_id,
+        tenant_key_ids,
     }
 }
 
@@ -350,6 +382,19 @@ fn request(function: &str, tenant: &Value, world: &World) -> TestRequest {
             "DELETE",
             &format!("/v1/api-keys/{}", world.revocable_key_id),
         ),
+        "create-tenant-api-key" => json_post(
+            "/v1/api-keys".into(),
+            json!({"name": "k", "roles": ["tenant_member"], "tenantId": id}),
+        ),
+        "list-tenant-api-keys" => TestRequest::new("GET", "/v1/api-keys").query("tenantId", id),
+        "revoke-tenant-api-key" => {
+            let key = if tenant["id"] == world.own["id"] {
+                &world.tenant_key_ids.0
+            } else {
+                &world.tenant_key_ids.1
+            };
+            TestRequest::new("DELETE", &format!("/v1/api-keys/{key}"))
+        }
         "get-openapi" => TestRequest::new("GET", "/v1/openapi.json"),
         "list-plans" => TestRequest::new("GET", "/v1/plans"),
         "get-tenant-entitlements" => {
@@ -476,7 +521,8 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
         cases += ran;
         mismatches.extend(wrong);
     };
-    for (function, allowed) in ENDPOINTS {
+    let variants = TENANT_VARIANTS.map(|(name, _, allowed)| (name, allowed));
+    for (function, allowed) in ENDPOINTS.into_iter().chain(variants) {
         if running.len() == ENDPOINTS_AT_ONCE {
             settle(running.join_next().await.expect("a running endpoint"));
         }
@@ -485,7 +531,7 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
     while let Some(result) = running.join_next().await {
         settle(result);
     }
-    assert!(cases >= 530, "only {cases} cases ran");
+    assert!(cases >= 682, "only {cases} cases ran");
     mismatches.sort();
     assert!(
         mismatches.is_empty(),
@@ -493,6 +539,48 @@ async fn every_endpoint_gives_every_caller_exactly_the_status_the_rules_demand()
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+#[test]
+fn every_tenant_variant_is_of_a_route_that_names_no_tenant() {
+    for (name, function, _) in TENANT_VARIANTS {
+        let route = ROUTES.iter().find(|r| r.function == function);
+        assert!(route.is_some_and(|r| !r.path.contains("{id}")), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn keys_holding_tenant_admin_are_made_by_platform_admins_only() {
+    let app = spawn_app().await;
+    let mut mismatches = Vec::new();
+    for roles in [
+        json!(["tenant_admin"]),
+        json!(["tenant_member", "tenant_admin"]),
+    ] {
+        for caller in CALLERS {
+            let world = world(&app, caller, "create-tenant-api-key").await;
+            let req = TestRequest::new("POST", "/v1/api-keys")
+                .json(&json!({"name": "k", "roles": roles, "tenantId": world.own["id"]}));
+            let response = app.send(with_credential(&app, req, caller, &world)).await;
+            let tenant_admin = matches!(
+                caller,
+                Caller::TokenTenantAdmin | Caller::GrantedAdmin | Caller::TenantAdminKey
+            );
+            let (want, notices) = if tenant_admin {
+                (403, json!(["admin-keys-need-platform-admin"]))
+            } else {
+                let want = expected("create-tenant-api-key", caller, Target::Own, 201);
+                (want, response.body["notices"].clone())
+            };
+            if response.status != want || response.body["notices"] != notices {
+                mismatches.push(format!(
+                    "{roles} as {caller:?}: want {want} {notices}, got {} {}",
+                    response.status, response.body
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 /// PATCH bodies that change a guarded field, and the notice a tenant admin's 403 cites.

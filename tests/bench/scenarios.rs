@@ -292,13 +292,14 @@ pub fn all() -> Vec<Scenario> {
             None,
             units(2.0, 0.0),
         ),
-        // A tenant-bound key: tenant check, key put and event (3 x 2), plus its GSI2 entry.
+        // A tenant-bound key: authorization's read of its tenant (tenant + the caller's
+        // grant), then tenant check, key put and event (3 x 2), plus its GSI2 entry.
         scenario(
             "create-api-key",
             201,
-            &["TransactWriteItems"],
+            READ_TRANSACT,
             Some(3),
-            units(0.0, 7.0),
+            units(2.0, 7.0),
         ),
         // One page of keys from GSI2, eventually consistent.
         scenario("list-api-keys", 200, &["Query"], None, units(0.5, 0.0)),

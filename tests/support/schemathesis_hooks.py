@@ -69,7 +69,7 @@ NAMED_REFUSALS = {
             ["is required when loginMode is"],
         ),
     ),
-    # A tenant key must name a live tenant; generated ids name none.
+    # A tenant key must name a live tenant: a missing one is 404, a deleted one this 400.
     "createApiKey": (STATE_OF_THE_DATA, _only_fields({"tenantId"}, ["no live tenant with id"])),
     # A listing's cursor is opaque and signed: a generated one is `invalid_cursor`.
     "listTenants": (LISTING, _code("invalid_cursor")),

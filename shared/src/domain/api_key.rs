@@ -221,6 +221,44 @@ impl NewApiKey {
     }
 }
 
+/// Whom a `POST /v1/api-keys` body asks a key for, read before the body is validated: the
+/// tenant named decides who may create the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFor {
+    /// No `tenantId` (or `null`): a platform key.
+    Platform,
+    /// A key bound to this tenant.
+    Tenant(TenantId),
+    /// A `tenantId` that names no tenant: the body is refused (400).
+    Malformed,
+}
+
+impl KeyFor {
+    /// Whom `body` asks a key for.
+    pub fn of(body: &Map<String, Value>) -> Self {
+        match body.get("tenantId") {
+            None | Some(Value::Null) => Self::Platform,
+            Some(Value::String(text)) => TenantId::parse(text)
+                .map(Self::Tenant)
+                .unwrap_or(Self::Malformed),
+            Some(_) => Self::Malformed,
+        }
+    }
+}
+
+/// Whether `body` asks for a role beyond `tenant_member`: `tenant_admin`, which counts the
+/// tenant's usage, or a platform role. A name this API does not know asks for nothing
+/// (validation refuses it).
+pub fn asks_beyond_member(body: &Map<String, Value>) -> bool {
+    match body.get("roles") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().and_then(Role::parse))
+            .any(|role| role != Role::TenantMember),
+        _ => false,
+    }
+}
+
 fn parse_roles(value: Option<&Value>, problems: &mut Problems) -> Option<Roles> {
     let items = match value {
         Some(Value::Array(items)) if !items.is_empty() => items,
@@ -278,6 +316,27 @@ mod tests {
         ] {
             assert!(split(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_body_names_its_keys_tenant_and_whether_it_asks_beyond_member() {
+        let tenant = "tenant_019ab0f0-5e1d-7c3a-9b2e-4f6a8c0d1e2f";
+        let of = |body: Value| KeyFor::of(body.as_object().unwrap());
+        assert_eq!(of(json!({})), KeyFor::Platform);
+        assert_eq!(of(json!({"tenantId": null})), KeyFor::Platform);
+        assert_eq!(
+            of(json!({"tenantId": tenant})),
+            KeyFor::Tenant(TenantId::parse(tenant).unwrap())
+        );
+        assert_eq!(of(json!({"tenantId": "acme"})), KeyFor::Malformed);
+        assert_eq!(of(json!({"tenantId": 7})), KeyFor::Malformed);
+        let asks = |roles: Value| asks_beyond_member(json!({"roles": roles}).as_object().unwrap());
+        assert!(!asks(json!(["tenant_member"])));
+        assert!(!asks(json!(["tenant_member", "root", 3])));
+        assert!(!asks(json!("tenant_admin")));
+        assert!(asks(json!(["tenant_member", "tenant_admin"])));
+        assert!(asks(json!(["platform_admin"])));
+        assert!(asks(json!(["provisioner"])));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use serde_json::{Map, Value};
 
 use crate::domain::api_key::{self, ApiKeyView};
-use crate::domain::{clock, ApiKey, ApiKeyId, ChangeEvent, EventType, NewApiKey, Origin, Page};
+use crate::domain::{
+    clock, ApiKey, ApiKeyId, ChangeEvent, EventType, NewApiKey, Origin, Page, TenantId,
+};
 use crate::error::ApiError;
 use crate::runtime::App;
 
@@ -34,27 +36,37 @@ pub async fn create(
     })
 }
 
-/// One page of API keys, newest first.
+/// One page of API keys, newest first: every key, or only those bound to `tenant`.
+/// `deadline_ms` bounds how long the tenant filter may keep reading.
 pub async fn list(
     app: &App,
+    tenant: Option<&TenantId>,
     limit: usize,
     cursor: Option<&str>,
+    deadline_ms: Option<u64>,
 ) -> Result<Page<ApiKeyView>, ApiError> {
-    app.store.list_api_keys(limit, cursor, &app.cursors).await
+    app.store
+        .list_api_keys(tenant, limit, cursor, &app.cursors, deadline_ms)
+        .await
 }
 
-/// Revokes key `id` with its `api_key.revoked` event (revoking twice changes nothing);
-/// `not_found` if there is no such key.
-pub async fn revoke(app: &App, id: &str, origin: &Origin) -> Result<ApiKeyView, ApiError> {
-    let missing = || ApiError::NotFound(format!("no API key with id '{id}'"));
-    let id = ApiKeyId::parse(id).map_err(|_| missing())?;
+/// Key `id` as stored, or `None` if there is no such key (or `id` is no key id).
+pub async fn find(app: &App, id: &str) -> Result<Option<ApiKey>, ApiError> {
+    match ApiKeyId::parse(id) {
+        Ok(id) => app.store.api_key(&id).await,
+        Err(_) => Ok(None),
+    }
+}
+
+/// Revokes `key` (as [`find`] read it) with its `api_key.revoked` event; revoking twice
+/// changes nothing.
+pub async fn revoke(app: &App, key: ApiKey, origin: &Origin) -> Result<ApiKeyView, ApiError> {
     let event = |key: &ApiKey| {
         let at = key.revoked_at.clone().unwrap_or_else(clock::now_rfc3339);
         ChangeEvent::api_key(EventType::ApiKeyRevoked, &key.view(), origin, &at)
     };
     app.store
-        .revoke_api_key(&id, &origin.actor.id, event)
-        .await?
+        .revoke_api_key(key, &origin.actor.id, event)
+        .await
         .map(|key| key.view())
-        .ok_or_else(missing)
 }

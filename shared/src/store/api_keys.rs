@@ -1,5 +1,5 @@
 //! API keys in storage: one item per key (`APIKEY#<keyId>`), listed newest first through
-//! GSI2 (`APIKEYS`).
+//! GSI2 (`APIKEYS`); a tenant's keys are that listing filtered on `tenantId`.
 
 use std::collections::HashMap;
 
@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::cursor::{page_of, CursorCodec, Position};
 use super::dynamo::sdk_error;
 use super::events::event_put;
-use super::item::{from_item, to_item};
+use super::item::{from_item, text, to_item};
+use super::listing::near;
 use super::tenants::live_check;
 use super::transaction::{put_new, Outcome, TransactWrite};
 use super::{keys, Store};
 use crate::domain::api_key::ApiKeyView;
-use crate::domain::{clock, ApiKey, ApiKeyId, ChangeEvent, Page};
+use crate::domain::page::fingerprint;
+use crate::domain::{clock, ApiKey, ApiKeyId, ChangeEvent, Page, TenantId};
 use crate::error::{ApiError, Context};
 
 /// Entity name of API key items.
@@ -51,8 +53,11 @@ impl ApiKeyItem {
     }
 }
 
-/// Fingerprint binding API key cursors to the key listing.
+/// Fingerprint binding API key cursors to the key listing (with the tenant, for a
+/// tenant's keys).
 const LIST_FINGERPRINT: &str = "apikeys";
+/// Items read per index query when the tenant filter may discard some.
+const FILTERED_READ: i32 = 200;
 
 impl Store {
     /// Stores a new key with its `api_key.created` event. A tenant key is written only if
@@ -88,75 +93,118 @@ impl Store {
         }
     }
 
-    /// Lists API keys, newest first.
+    /// Lists API keys, newest first: every key, or (`tenant`) only the keys bound to that
+    /// tenant. The tenant's keys are read from the same index with a filter, which keeps
+    /// reading until the page is full, so every page but the last holds exactly `limit`
+    /// keys; should the filter have to read past `deadline_ms` (Unix epoch milliseconds),
+    /// the page holds what was found, with a cursor to continue from where it stopped.
     pub async fn list_api_keys(
         &self,
+        tenant: Option<&TenantId>,
         limit: usize,
         cursor: Option<&str>,
         codec: &CursorCodec,
+        deadline_ms: Option<u64>,
     ) -> Result<Page<ApiKeyView>, ApiError> {
-        let start = match cursor {
+        let print = match tenant {
+            None => LIST_FINGERPRINT.to_owned(),
+            Some(tenant) => fingerprint(&[LIST_FINGERPRINT, tenant.as_str()]),
+        };
+        let mut start = match cursor {
             None => None,
             Some(cursor) => {
-                let p = codec.decode_any(cursor, LIST_FINGERPRINT)?;
+                let p = codec.decode_any(cursor, &print)?;
                 if !clock::is_canonical(&p.created_at) || ApiKeyId::parse(&p.id).is_err() {
                     return Err(ApiError::InvalidCursor);
                 }
-                let mut key = keys::key(keys::api_key_pk(&p.id), keys::API_KEY_SK);
-                key.insert(
-                    keys::GSI2PK.to_owned(),
-                    AttributeValue::S(keys::API_KEYS.to_owned()),
-                );
-                key.insert(
-                    keys::GSI2SK.to_owned(),
-                    AttributeValue::S(keys::created_sort_key(&p.created_at, &p.id)),
-                );
-                Some(key)
+                Some(index_key(&p))
             }
         };
-        let output = self
-            .client
-            .query()
-            .table_name(self.table())
-            .index_name(keys::GSI2)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::GSI2PK)
-            .expression_attribute_values(":pk", AttributeValue::S(keys::API_KEYS.to_owned()))
-            .scan_index_forward(false)
-            .set_exclusive_start_key(start)
-            .limit(limit as i32 + 1)
-            .send()
-            .await
-            .map_err(sdk_error("listing API keys"))?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item::<ApiKeyItem>(item).map(|i| i.key))
-            .collect::<Result<Vec<_>, _>>()?;
-        let page = page_of(codec, items, limit, LIST_FINGERPRINT, |k| Position {
+        let mut names = HashMap::from([("#pk".to_owned(), keys::GSI2PK.to_owned())]);
+        let mut values = HashMap::from([(
+            ":pk".to_owned(),
+            AttributeValue::S(keys::API_KEYS.to_owned()),
+        )]);
+        let filter = tenant.map(|tenant| {
+            names.insert("#tenant".to_owned(), "tenantId".to_owned());
+            values.insert(
+                ":tenant".to_owned(),
+                AttributeValue::S(tenant.as_str().to_owned()),
+            );
+            "#tenant = :tenant".to_owned()
+        });
+        // Read one more than the page to learn whether another page exists.
+        let wanted = limit + 1;
+        let read_size = if filter.is_some() {
+            FILTERED_READ
+        } else {
+            wanted as i32
+        };
+        let mut found: Vec<ApiKey> = Vec::with_capacity(wanted);
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table())
+                .index_name(keys::GSI2)
+                .key_condition_expression("#pk = :pk")
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .limit(read_size)
+                .send()
+                .await
+                .map_err(sdk_error("listing API keys"))?;
+            for item in output.items.unwrap_or_default() {
+                found.push(from_item::<ApiKeyItem>(item)?.key);
+                if found.len() == wanted {
+                    break;
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) if found.len() < wanted => {
+                    if near(deadline_ms) {
+                        // Out of time: hand back what we have and resume after `key`.
+                        let position = index_position(&key)?;
+                        return Page {
+                            items: found,
+                            next_cursor: Some(codec.encode(&position, &print)),
+                        }
+                        .try_map(|key| Ok(key.view()));
+                    }
+                    start = Some(key);
+                }
+                _ => break,
+            }
+        }
+        let page = page_of(codec, found, limit, &print, |k| Position {
             created_at: k.created_at.clone(),
             id: k.id.to_string(),
         });
         page.try_map(|key| Ok(key.view()))
     }
 
-    /// Revokes key `id` with the event `event` makes of the revoked key; revoking a
-    /// revoked key changes nothing and writes no event. `None` if there is no such key.
+    /// Key `id`, as stored (strongly consistent); `None` if there is no such key.
+    pub async fn api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>, ApiError> {
+        self.api_key_at(keys::key(keys::api_key_pk(id.as_str()), keys::API_KEY_SK))
+            .await
+    }
+
+    /// Revokes `current` (the key as read: its tenant, which never changes, decides who may
+    /// revoke it and where its event goes) with the event `event` makes of the revoked key;
+    /// revoking a revoked key changes nothing and writes no event.
     pub async fn revoke_api_key(
         &self,
-        id: &ApiKeyId,
+        current: ApiKey,
         revoked_by: &str,
         event: impl Fn(&ApiKey) -> ChangeEvent,
-    ) -> Result<Option<ApiKey>, ApiError> {
-        let key = keys::key(keys::api_key_pk(id.as_str()), keys::API_KEY_SK);
-        // The key's tenant decides where its event goes, so it is read first.
-        let Some(current) = self.api_key(key.clone()).await? else {
-            return Ok(None);
-        };
+    ) -> Result<ApiKey, ApiError> {
         if current.revoked_at.is_some() {
-            return Ok(Some(current));
+            return Ok(current);
         }
+        let key = keys::key(keys::api_key_pk(current.id.as_str()), keys::API_KEY_SK);
         let now = clock::now_rfc3339();
         let revoked = ApiKey {
             revoked_at: Some(now.clone()),
@@ -178,9 +226,12 @@ impl Store {
         let revoke = tx.push(TransactWriteItem::builder().update(update).build());
         tx.push(event_put(self, &event(&revoked))?);
         match tx.run(self).await? {
-            Outcome::Committed => Ok(Some(revoked)),
+            Outcome::Committed => Ok(revoked),
             // Revoked concurrently: that revocation and its event stand.
-            outcome if outcome.refused(revoke) => self.api_key(key).await,
+            outcome if outcome.refused(revoke) => self
+                .api_key_at(key)
+                .await?
+                .ok_or_else(|| ApiError::internal("revoking an API key", "the key is gone")),
             _ => Err(ApiError::internal(
                 "revoking an API key",
                 "a fresh event id was already taken",
@@ -189,7 +240,7 @@ impl Store {
     }
 
     /// The API key at `key` (strongly consistent).
-    async fn api_key(
+    async fn api_key_at(
         &self,
         key: HashMap<String, AttributeValue>,
     ) -> Result<Option<ApiKey>, ApiError> {
@@ -197,5 +248,49 @@ impl Store {
             .await?
             .map(|item| from_item::<ApiKeyItem>(item).map(|i| i.key))
             .transpose()
+    }
+}
+
+/// The index key of the key at `position` (where a listing resumes).
+fn index_key(position: &Position) -> HashMap<String, AttributeValue> {
+    let mut key = keys::key(keys::api_key_pk(&position.id), keys::API_KEY_SK);
+    key.insert(
+        keys::GSI2PK.to_owned(),
+        AttributeValue::S(keys::API_KEYS.to_owned()),
+    );
+    key.insert(
+        keys::GSI2SK.to_owned(),
+        AttributeValue::S(keys::created_sort_key(&position.created_at, &position.id)),
+    );
+    key
+}
+
+/// The listing position of an index key (`<createdAt>#<keyId>` in GSI2SK).
+fn index_position(key: &HashMap<String, AttributeValue>) -> Result<Position, ApiError> {
+    text(key, keys::GSI2SK)
+        .and_then(|sort| sort.split_once('#'))
+        .map(|(created_at, id)| Position {
+            created_at: created_at.to_owned(),
+            id: id.to_owned(),
+        })
+        .ok_or_else(|| ApiError::internal("listing API keys", "unexpected index sort key"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_resumes_at_the_index_key_of_its_position() {
+        let position = Position {
+            created_at: "2026-01-01T00:00:00.000Z".to_owned(),
+            id: "key_0123456789abcdef0123456789abcdef".to_owned(),
+        };
+        let key = index_key(&position);
+        assert_eq!(
+            text(&key, keys::PK),
+            Some("APIKEY#key_0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(index_position(&key).unwrap(), position);
     }
 }

@@ -19,7 +19,14 @@ pub enum Action {
     ListAdmins,
     GrantAdmin,
     RevokeAdmin,
+    /// Listing, creating and revoking API keys: every key, and platform keys (platform
+    /// admins).
     ManageApiKeys,
+    /// Listing, creating and revoking the API keys bound to one tenant (its admins).
+    ManageTenantApiKeys,
+    /// Creating a key bound to a tenant that holds `tenant_admin` (or a platform role):
+    /// asked besides [`Action::ManageTenantApiKeys`], as such a key counts the tenant's usage.
+    CreateAdminKey,
     ListEvents,
     ListDomains,
     AddDomain,
@@ -70,6 +77,8 @@ impl Action {
             Self::GrantAdmin => "GrantAdmin",
             Self::RevokeAdmin => "RevokeAdmin",
             Self::ManageApiKeys => "ManageApiKeys",
+            Self::ManageTenantApiKeys => "ManageTenantApiKeys",
+            Self::CreateAdminKey => "CreateAdminKey",
             Self::ListEvents => "ListEvents",
             Self::ListDomains => "ListDomains",
             Self::AddDomain => "AddDomain",

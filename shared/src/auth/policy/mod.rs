@@ -222,6 +222,8 @@ impl Policies {
 }
 
 #[cfg(test)]
+mod api_key_tests;
+#[cfg(test)]
 mod console_tests;
 #[cfg(test)]
 mod tests;

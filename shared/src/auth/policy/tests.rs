@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::*;
 use cedar_policy::{PolicySet, Schema, ValidationMode, Validator};
 
-const ALL_ACTIONS: [Action; 32] = [
+const ALL_ACTIONS: [Action; 34] = [
     Action::CreateTenant,
     Action::ListTenants,
     Action::ReadTenant,
@@ -20,6 +20,8 @@ const ALL_ACTIONS: [Action; 32] = [
     Action::GrantAdmin,
     Action::RevokeAdmin,
     Action::ManageApiKeys,
+    Action::ManageTenantApiKeys,
+    Action::CreateAdminKey,
     Action::ListEvents,
     Action::ListDomains,
     Action::AddDomain,
@@ -77,7 +79,7 @@ fn decide(caller: &Caller, action: Action, status: &str, roles: &[Role]) -> Deci
 fn the_policy_file_parses_and_every_policy_is_named() {
     let policies = Policies::load().unwrap();
     assert!(policies.names().contains(&"platform-admin-full-access"));
-    assert_eq!(policies.names().len(), 25);
+    assert_eq!(policies.names().len(), 26);
 }
 
 #[test]

@@ -225,14 +225,14 @@ pub(super) fn related_operation(
             id: "createApiKey",
             tag: "api-keys",
             summary: "Create an API key (the key is shown only in this response)",
-            who: "platform admins",
+            who: "platform admins; for a key bound to their tenant (`tenantId`), the tenant's admins, and then only keys holding `tenant_member` (a key holding `tenant_admin` counts the tenant's usage: 403 `admin-keys-need-platform-admin`); a tenant the caller may not see is 404",
             body: Some((JSON_ONLY, schema_ref("CreateApiKey"))),
             success: (
                 201,
                 "The key, with the secret `key` shown once.",
                 Some(schema_ref("CreatedApiKey")),
             ),
-            errors: &[400, 413, 415],
+            errors: &[400, 404, 413, 415],
             etag: false,
             location: true,
             ..base
@@ -240,11 +240,19 @@ pub(super) fn related_operation(
         "list-api-keys" => Operation {
             id: "listApiKeys",
             tag: "api-keys",
-            summary: "List API keys, newest first (never their secrets)",
-            who: "platform admins",
+            summary: "List API keys, newest first (never their secrets): all of them, or those bound to one tenant",
+            who: "platform admins; with `tenantId`, the tenant's admins (a tenant the caller may not see is 404)",
             success: (200, "One page of keys.", Some(schema_ref("ApiKeyPage"))),
-            errors: &[400],
-            query: page_params(100),
+            errors: &[400, 404],
+            query: {
+                let mut query = page_params(100);
+                query.push(query_param(
+                    "tenantId",
+                    "Only the keys bound to this tenant.",
+                    schema_ref("TenantId"),
+                ));
+                query
+            },
             etag: false,
             ..base
         },
@@ -252,7 +260,7 @@ pub(super) fn related_operation(
             id: "revokeApiKey",
             tag: "api-keys",
             summary: "Revoke an API key (revoking twice changes nothing)",
-            who: "platform admins",
+            who: "platform admins; for a key bound to their tenant, the tenant's admins (another tenant's key is 404, as a key that does not exist)",
             success: (200, "The key, revoked.", Some(schema_ref("ApiKey"))),
             errors: &[404],
             etag: false,

@@ -79,7 +79,7 @@ pub(super) fn request_schemas(schemas: &mut Map<String, Value>, plans: &PlanCata
             "roles": {"type": "array", "minItems": 1, "items": schema_ref("Role")},
             "tenantId": {"oneOf": [schema_ref("TenantId"), {"type": "null"}], "description": "The live tenant a tenant key is bound to."},
         },
-        "description": "A platform key holds platform roles (`platform_admin`, `login_service`, `provisioner`) and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant.",
+        "description": "A platform key holds platform roles (`platform_admin`, `login_service`, `provisioner`) and no tenant; a tenant key holds `tenant_admin` and/or `tenant_member` and names a live tenant. Platform keys and keys holding `tenant_admin` are made by platform admins only; a tenant's admins make `tenant_member` keys bound to their tenant.",
         "oneOf": [
             {"properties": {"roles": {"items": {"enum": ["platform_admin", "login_service", "provisioner"]}}, "tenantId": {"type": "null"}}},
             {"required": ["tenantId"], "properties": {"roles": {"items": {"enum": ["tenant_admin", "tenant_member"]}}, "tenantId": schema_ref("TenantId")}},
