@@ -84,6 +84,16 @@ def test_a_same_origin_post_with_the_token_is_accepted(admin_page, make_tenant, 
     assert tenant_of(api, tenant["id"])["status"] == "suspended"
 
 
+def test_sign_out_without_the_token_is_refused_and_the_session_lives_on(page, context, sign_in):
+    sign_in(page, f"logout-csrf-{RUN}", ["platform_admin"])
+    for form, headers in [({}, {"sec-fetch-site": "same-origin"}),
+                          ({"csrf": csrf_of(page)}, {"sec-fetch-site": "cross-site"})]:
+        response = post_form(context, "/console/logout", form, headers=headers)
+        assert response.status == 403
+    assert page.goto(CONSOLE_URL + "/console/tenants").status == 200
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
 # ---- the sign-in's callback ------------------------------------------------------------
 
 def session_cookies(context):
@@ -188,6 +198,16 @@ def test_a_callback_in_another_browser_than_the_one_that_began_is_refused(page, 
         assert_sign_in_refused(victim, response, "another browser")
     finally:
         other.close()
+
+
+def test_a_sign_in_denied_at_the_provider_is_refused(page):
+    begin_sign_in(page)
+    page.locator("input[name=sub]").fill(f"denied-{RUN}")
+    with page.expect_response(lambda r: r.url.startswith(CONSOLE_URL + "/console/callback")) as info:
+        page.get_by_role("button", name="Deny").click()
+    page.wait_for_load_state()
+    assert_sign_in_refused(page, info.value, "did not sign you in")
+    expect(page.get_by_role("link", name="Sign in again")).to_have_attribute("href", "/console/login")
 
 
 @pytest.mark.parametrize("target", [

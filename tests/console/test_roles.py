@@ -55,6 +55,21 @@ def test_tenant_admin_cannot_open_another_tenant(tenant_admin, tenants):
     expect(tenant_admin.get_by_role("heading", level=1)).to_have_text("Not found")
 
 
+def test_tenant_admin_edits_their_tenant_but_not_its_owner(tenant_admin, tenants, api):
+    tenant_id = tenants["own"]["id"]
+    page = tenant_admin
+    page.goto(f"/console/tenants/{tenant_id}")
+    expect(page.get_by_label("Owner email")).to_have_count(0)
+    for name in ("Suspend tenant", "Delete tenant", "Change plan"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    page.get_by_label("Technical contact email").fill(f"tech-{RUN}@own.example")
+    submit(page, "Save changes", status=303)
+    expect(page.get_by_role("status")).to_have_text("Changes saved.")
+    tenant = tenant_of(api, tenant_id)
+    assert tenant["technicalContactEmail"] == f"tech-{RUN}@own.example"
+    assert tenant["name"] == f"Tenant Admin Own {RUN}"
+
+
 def test_tenant_admin_adds_and_verifies_a_domain(tenant_admin, tenants, api):
     tenant_id = tenants["own"]["id"]
     domain = f"{unique('own')}.example"
@@ -154,7 +169,7 @@ def test_member_edit_is_refused_with_403_and_changes_nothing(member, tenants, ap
     ("plan", {"plan": "enterprise"}),
     ("delete", {"confirm": "SLUG"}),
     ("retry", {}),
-])
+], ids=["suspend", "plan", "delete", "retry"])
 def test_member_lifecycle_posts_are_refused_with_403(member, tenants, api, action, form):
     tenant_id = tenants["member"]["id"]
     before = tenant_of(api, tenant_id)

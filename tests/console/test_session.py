@@ -2,6 +2,8 @@
 and nothing else: no token in storage, script-readable cookies or pages. Signing out
 ends the session on the server, so the old cookie opens nothing."""
 
+import time
+
 from playwright.sync_api import expect
 
 from conftest import CONSOLE_URL, JWT_LIKE, OIDC_ISSUER, RUN, authorize_at_provider, claims_of
@@ -27,6 +29,18 @@ def test_the_session_cookie_is_http_only_secure_lax_and_host_wide(page, context,
     assert not JWT_LIKE.search(cookie["value"]), "the cookie is an opaque id, not a token"
     # Only the session: the sign-in's own cookie is gone once signed in.
     assert [c["name"] for c in context.cookies()] == [SESSION]
+
+
+def test_the_sign_in_cookie_is_http_only_secure_lax_and_short_lived(page, context):
+    page.goto(CONSOLE_URL + "/console/login")
+    page.wait_for_url(OIDC_ISSUER + "/oauth2/authorize**")
+    cookies = [c for c in context.cookies() if c["name"] == "__Host-tm-signin"]
+    assert len(cookies) == 1
+    cookie = cookies[0]
+    assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"], cookie["path"]) == (True, True, "Lax", "/")
+    assert cookie["domain"] == "127.0.0.1"
+    assert 0 < cookie["expires"] - time.time() <= 600
+    assert session_cookies(context) == []
 
 
 def test_scripts_and_storage_hold_no_session_or_token(page, sign_in):

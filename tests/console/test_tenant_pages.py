@@ -81,6 +81,20 @@ def test_admins_are_granted_and_revoked(admin_page, make_tenant, api):
     expect(page.get_by_role("table", name="Admins of this tenant")).to_contain_text("No admins yet.")
 
 
+def test_an_admin_whose_id_has_punctuation_is_granted_and_revoked(admin_page, make_tenant, api):
+    # User ids are [A-Za-z0-9._@:|+=-]: an IdP's "auth0|..." or an email-like id.
+    tenant = make_tenant("admins-punct")
+    user = f"auth0|ada+{RUN}@example.com"
+    page = admin_page
+    page.goto(f"/console/tenants/{tenant['id']}/admins")
+    page.get_by_label("User id").fill(user)
+    submit(page, "Grant admin", status=303)
+    assert [a["userId"] for a in api("GET", f"/v1/tenants/{tenant['id']}/admins").json()["items"]] == [user]
+    submit(page, page.get_by_role("button", name=f"Revoke {user}"), status=303)
+    expect(page.get_by_role("status")).to_have_text("Admin revoked.")
+    assert api("GET", f"/v1/tenants/{tenant['id']}/admins").json()["items"] == []
+
+
 def test_granting_an_invalid_user_id_shows_the_reason_and_grants_nothing(admin_page, make_tenant, api):
     tenant = make_tenant("admins-bad")
     page = admin_page

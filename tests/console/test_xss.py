@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import RUN
+from conftest import RUN, submit
 
 NAME = '"><img src=x onerror=alert(1)>'
 SCRIPT = "</script><script>alert(1)</script>"
@@ -85,3 +85,39 @@ def test_a_hostile_change_is_text_on_the_audit_trail(watched, hostile):
     expect(change).to_contain_text(SCRIPT)
     expect(change).to_contain_text("<b>bold</b>")
     assert_inert(page)
+
+
+def test_a_hostile_key_name_is_text_on_the_key_pages(watched, hostile):
+    page = watched
+    page.goto(f"/console/tenants/{hostile['id']}/keys")
+    page.get_by_label("Key name").fill(NAME)
+    submit(page, "Create key", status=201)
+    expect(page.locator("dl.facts dt:text-is('Name') + dd")).to_have_text(NAME)
+    assert_inert(page)
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_url(f"**/console/tenants/{hostile['id']}/keys")
+    expect(page.get_by_role("row").filter(has_text=NAME)).to_have_count(1)
+    expect(page.get_by_role("button", name=f"Revoke key {NAME}")).to_have_count(1)
+    assert_inert(page)
+
+
+def test_a_hostile_suspension_reason_is_text_on_the_overview(watched, make_tenant, api):
+    tenant = make_tenant("xss-reason")
+    page = watched
+    page.goto(f"/console/tenants/{tenant['id']}")
+    page.get_by_label("Reason for suspending").fill(SCRIPT)
+    submit(page, "Suspend tenant", status=303)
+    assert api("GET", f"/v1/tenants/{tenant['id']}").json()["suspendedReason"] == SCRIPT
+    expect(page.locator("dl.facts dt:text-is('Suspended because') + dd")).to_have_text(SCRIPT)
+    assert_inert(page)
+
+
+def test_a_hostile_email_claim_is_text_in_the_page_header(page, sign_in):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    email = '"><img src=x onerror=alert(1)>@evil.example'
+    sign_in(page, f"xss-email-{RUN}", ["platform_admin"], email=email)
+    expect(page.locator(".who")).to_have_text(f"Signed in as {email}")
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    expect(page.locator("img")).to_have_count(0)
