@@ -19,6 +19,7 @@ import re
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -360,3 +361,15 @@ def submit(page, button, status=None):
     if status is not None:
         assert response.status == status, (response.status, response.url, page.locator("main").inner_text()[:500])
     return response
+
+
+def api_keys(api):
+    """Every API key the API lists (all its pages), as the platform admin reads them."""
+    keys, cursor = [], None
+    while True:
+        response = api("GET", "/v1/api-keys?limit=100" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""))
+        assert response.status == 200, (response.status, response.body)
+        keys += response.json()["items"]
+        cursor = response.json().get("nextCursor")
+        if not cursor:
+            return keys

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import (
-    CONSOLE_URL, OIDC_ISSUER, RUN, authorize_at_provider, claims_of, csrf_of, post_form, publish_txt, submit,
+    CONSOLE_URL, OIDC_ISSUER, RUN, api_keys, authorize_at_provider, claims_of, csrf_of, post_form, publish_txt, submit,
     tenant_of, unique,
 )
 
@@ -101,7 +101,7 @@ def test_tenant_admin_grants_an_admin(tenant_admin, tenants, api):
 
 
 def keys_named(api, name):
-    return [k for k in api("GET", "/v1/api-keys?limit=100").json()["items"] if k["name"] == name]
+    return [k for k in api_keys(api) if k["name"] == name]
 
 
 def test_tenant_admin_creates_a_member_key_bound_to_their_tenant(tenant_admin, tenants, api):

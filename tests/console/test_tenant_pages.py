@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import RUN, publish_txt, submit, unique
+from conftest import RUN, api_keys, publish_txt, submit, unique
 
 KEY = re.compile(r"^tk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$")
 
@@ -119,7 +119,7 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     key = page.locator("#new-key").inner_text().strip()
     assert KEY.match(key), key
 
-    listed = [k for k in api("GET", "/v1/api-keys?limit=100").json()["items"] if k["name"] == name]
+    listed = [k for k in api_keys(api) if k["name"] == name]
     assert len(listed) == 1
     assert listed[0]["tenantId"] == tenant["id"]
     assert listed[0]["roles"] == ["tenant_member"]
@@ -140,9 +140,26 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     submit(page, page.get_by_role("button", name=f"Revoke key {name}"), status=303)
     expect(page.get_by_role("status")).to_have_text("API key revoked.")
     expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("revoked")
-    revoked = [k for k in api("GET", "/v1/api-keys?limit=100").json()["items"] if k["id"] == key_id]
+    revoked = [k for k in api_keys(api) if k["id"] == key_id]
     assert revoked[0]["status"] == "revoked"
     assert api("GET", f"/v1/tenants/{tenant['id']}", token=None, headers={"x-api-key": key}).status == 401
+
+
+def test_the_keys_page_lists_the_tenants_keys_among_many_others(admin_page, make_tenant, api):
+    # The tenant's key first, then more than a page (100) of another tenant's keys.
+    tenant = make_tenant("keys-many")
+    other = make_tenant("keys-others")
+    mine = api("POST", "/v1/api-keys", json={"name": f"Mine {RUN}", "roles": ["tenant_member"], "tenantId": tenant["id"]})
+    assert mine.status == 201, mine.body
+    for n in range(101):
+        response = api("POST", "/v1/api-keys", json={"name": f"Other {RUN} {n}", "roles": ["tenant_member"],
+                                                      "tenantId": other["id"]})
+        assert response.status == 201, response.body
+    page = admin_page
+    page.goto(f"/console/tenants/{tenant['id']}/keys")
+    rows = page.get_by_role("table", name="Keys bound to this tenant").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(mine.json()["id"], timeout=2_000)
 
 
 def test_a_domain_is_added_verified_by_its_txt_record_and_removed(admin_page, make_tenant, api):
