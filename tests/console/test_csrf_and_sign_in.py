@@ -176,6 +176,20 @@ def test_a_replayed_callback_is_refused(page, browser):
         other.close()
 
 
+def test_a_used_code_under_a_fresh_state_is_refused(page, context):
+    # A code already exchanged, delivered with the state of a new sign-in of this browser:
+    # the provider refuses the second exchange, and the console refuses the sign-in.
+    callbacks = []
+    page.on("request", lambda r: r.url.startswith(CONSOLE_URL + "/console/callback") and callbacks.append(r.url))
+    begin_sign_in(page)
+    assert finish_at_provider(page, f"code-replay-{RUN}").status == 303
+    used_code = parse_qs(urlsplit(callbacks[0]).query)["code"][0]
+    context.clear_cookies()
+    fresh_state = parse_qs(urlsplit(begin_sign_in(page)).query)["state"][0]
+    response = page.goto(CONSOLE_URL + "/console/callback?" + urlencode({"code": used_code, "state": fresh_state}))
+    assert_sign_in_refused(page, response, "did not verify")
+
+
 def test_a_callback_in_another_browser_than_the_one_that_began_is_refused(page, browser):
     # The state and code of a sign-in begun here, delivered to another browser.
     begin_sign_in(page)
