@@ -125,12 +125,22 @@ def test_tenant_admin_is_refused_an_admin_key(tenant_admin, tenants, api):
     name = f"Admin key {RUN}"
     page = tenant_admin
     page.goto(f"/console/tenants/{tenant_id}/keys")
-    page.get_by_label("Key name").fill(name)
-    page.get_by_label("Role").select_option("tenant_admin")
-    submit(page, "Create key", status=403)
-    notices = " | ".join(page.get_by_role("alert").all_inner_texts())
+    offered = page.get_by_label("Role").locator("option").evaluate_all("options => options.map(o => o.value)")
+    if "tenant_admin" in offered:
+        page.get_by_label("Key name").fill(name)
+        page.get_by_label("Role").select_option("tenant_admin")
+        submit(page, "Create key", status=403)
+        notices = " | ".join(page.get_by_role("alert").all_inner_texts())
+        expect(page.locator("#new-key")).to_have_count(0)
+    else:
+        # Not offered to a tenant's admins; asked for anyway (a forged form), the API refuses.
+        response = post_form(page.context, f"/console/tenants/{tenant_id}/keys",
+                             {"csrf": csrf_of(page), "name": name, "role": "tenant_admin"},
+                             headers={"sec-fetch-site": "same-origin"})
+        assert response.status == 403, response.status
+        notices = response.text()
+        assert 'id="new-key"' not in notices
     assert "admin-keys-need-platform-admin" in notices, notices
-    expect(page.locator("#new-key")).to_have_count(0)
     assert keys_named(api, name) == []
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import RUN, wait_until
+from conftest import RUN
 
 PAGE_SIZE = 20
 COUNT = 25
