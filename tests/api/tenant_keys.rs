@@ -280,14 +280,27 @@ async fn a_tenant_admin_revokes_its_own_tenants_key() {
         .await;
     assert_eq!(refused.status, 401);
 
-    // Her tenant's application key too (a key's tenant's admins may stop a leaked one).
+    // Not the application's key: it counts her tenant's usage, and is the platform's.
     let app_key = app
         .create_api_key(&json!({"name": "app", "roles": ["tenant_admin"], "tenantId": id}))
         .await;
-    let revoked = app
-        .send(revoke(app_key["id"].as_str().unwrap()).bearer(&ada))
+    let app_key_id = app_key["id"].as_str().unwrap();
+    let refused = app.send(revoke(app_key_id).bearer(&ada)).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(cites(&refused.body, "admin-keys-need-platform-admin"));
+    let still = app
+        .send(
+            TestRequest::new("GET", &format!("/v1/tenants/{id}"))
+                .api_key(app_key["key"].as_str().unwrap()),
+        )
         .await;
-    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(still.status, 200, "the application's key still works");
+    let revoked = app.send(revoke(app_key_id)).await;
+    assert_eq!(
+        revoked.status, 200,
+        "a platform admin revokes it: {}",
+        revoked.body
+    );
 
     let events = app
         .send(
@@ -300,6 +313,7 @@ async fn a_tenant_admin_revokes_its_own_tenants_key() {
     assert_eq!(revocations.len(), 2, "{}", events.body);
     assert_eq!(revocations[1]["apiKey"]["id"], key_id);
     assert_eq!(revocations[1]["actor"]["id"], "ada");
+    assert_eq!(revocations[0]["apiKey"]["id"], app_key_id);
 }
 
 #[tokio::test]

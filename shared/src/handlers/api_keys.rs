@@ -1,7 +1,7 @@
 //! Machine credentials: create (the key is shown once), list, revoke. Platform admins
 //! manage every key; a tenant's admins manage the keys bound to their tenant
 //! (`ManageTenantApiKeys` on it), but only platform admins make keys holding `tenant_admin`
-//! (`CreateAdminKey`): such a key counts the tenant's usage.
+//! (`ManageAdminKeys`): such a key counts the tenant's usage.
 //!
 //! A tenant's admins learn nothing about other tenants' keys: a key of a tenant the caller
 //! may not see is 404, word for word what a key that does not exist gets.
@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{DEFAULT_PAGE, MAX_PAGE};
 use crate::auth::Action;
 use crate::domain::api_key::{self, KeyFor};
-use crate::domain::{NewApiKey, TenantId};
+use crate::domain::{NewApiKey, Role, TenantId};
 use crate::error::{ApiError, Context};
 use crate::http::{self, Reply, JSON};
 use crate::runtime::App;
@@ -36,7 +36,7 @@ pub async fn revoke_api_key(app: &App, req: Request) -> Result<Response<Body>, E
 
 /// Creates a key. The body's `tenantId` decides who may: none, platform admins
 /// (`ManageApiKeys`); a tenant, its admins (`ManageTenantApiKeys` on it, 404 for a tenant
-/// the caller may not see), and `CreateAdminKey` besides for any role beyond
+/// the caller may not see), and `ManageAdminKeys` besides for any role beyond
 /// `tenant_member`. A body that names no tenant clearly is refused (400) once the caller is
 /// authenticated.
 async fn create(app: &App, req: &Request) -> Result<Reply, ApiError> {
@@ -53,7 +53,7 @@ async fn create(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 .tenant(req, Action::ManageTenantApiKeys, &id)
                 .await?;
             if body.as_ref().is_ok_and(api_key::asks_beyond_member) {
-                app.auth.check_on(&access, Action::CreateAdminKey)?;
+                app.auth.check_on(&access, Action::ManageAdminKeys)?;
             }
             access.session.origin()
         }
@@ -131,7 +131,14 @@ async fn revoke(app: &App, req: &Request) -> Result<Reply, ApiError> {
             .tenant(req, Action::ManageTenantApiKeys, tenant)
             .await
         {
-            Ok(access) => access.session.origin(),
+            Ok(access) => {
+                // The application's key (tenant_admin: it counts the tenant's usage) is
+                // the platform's to revoke, as it is the platform's to make.
+                if key.roles().iter().any(|r| *r != Role::TenantMember) {
+                    app.auth.check_on(&access, Action::ManageAdminKeys)?;
+                }
+                access.session.origin()
+            }
             // Hidden: the tenant's id must not show either.
             Err(ApiError::NotFound(_)) => return Err(missing()),
             Err(other) => return Err(other),

@@ -24,9 +24,10 @@ pub enum Action {
     ManageApiKeys,
     /// Listing, creating and revoking the API keys bound to one tenant (its admins).
     ManageTenantApiKeys,
-    /// Creating a key bound to a tenant that holds `tenant_admin` (or a platform role):
-    /// asked besides [`Action::ManageTenantApiKeys`], as such a key counts the tenant's usage.
-    CreateAdminKey,
+    /// Creating or revoking a key bound to a tenant that holds `tenant_admin` (or a platform
+    /// role): asked besides [`Action::ManageTenantApiKeys`], as such a key counts the
+    /// tenant's usage.
+    ManageAdminKeys,
     ListEvents,
     ListDomains,
     AddDomain,
@@ -78,7 +79,7 @@ impl Action {
             Self::RevokeAdmin => "RevokeAdmin",
             Self::ManageApiKeys => "ManageApiKeys",
             Self::ManageTenantApiKeys => "ManageTenantApiKeys",
-            Self::CreateAdminKey => "CreateAdminKey",
+            Self::ManageAdminKeys => "ManageAdminKeys",
             Self::ListEvents => "ListEvents",
             Self::ListDomains => "ListDomains",
             Self::AddDomain => "AddDomain",

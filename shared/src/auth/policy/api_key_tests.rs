@@ -1,5 +1,5 @@
 //! Who manages a tenant's API keys (`ManageTenantApiKeys`), and who makes keys holding
-//! `tenant_admin` (`CreateAdminKey`): a tenant's admins and platform admins, and platform
+//! `tenant_admin` (`ManageAdminKeys`): a tenant's admins and platform admins, and platform
 //! admins only.
 
 use super::*;
@@ -117,7 +117,7 @@ fn only_platform_admins_create_admin_keys() {
     for tenant_admin in [caller(&[]), tenant_key(&[Role::TenantAdmin])] {
         let d = decide(
             &tenant_admin,
-            Action::CreateAdminKey,
+            Action::ManageAdminKeys,
             "active",
             &[Role::TenantAdmin],
         );
@@ -125,7 +125,7 @@ fn only_platform_admins_create_admin_keys() {
         assert_eq!(d.notices, ["admin-keys-need-platform-admin"]);
     }
     let admin = caller(&[Role::PlatformAdmin]);
-    assert!(decide(&admin, Action::CreateAdminKey, "active", &[]).allowed);
+    assert!(decide(&admin, Action::ManageAdminKeys, "active", &[]).allowed);
 }
 
 #[test]

@@ -21,7 +21,7 @@ const ALL_ACTIONS: [Action; 34] = [
     Action::RevokeAdmin,
     Action::ManageApiKeys,
     Action::ManageTenantApiKeys,
-    Action::CreateAdminKey,
+    Action::ManageAdminKeys,
     Action::ListEvents,
     Action::ListDomains,
     Action::AddDomain,

@@ -12,7 +12,9 @@ use crate::console::respond::Page;
 use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
 use crate::console::Cx;
 
-/// The roles a tenant's key may be given here.
+/// The roles a tenant's key may be given here: a tenant's admins make member keys only (an
+/// admin key is the application's, counting the tenant's usage: the API refuses it to
+/// them), so the admin role is offered to platform admins alone.
 const KEY_ROLES: [(&str, &str); 2] = [
     (
         "tenant_member",
@@ -20,14 +22,15 @@ const KEY_ROLES: [(&str, &str); 2] = [
     ),
     (
         "tenant_admin",
-        "Admin: manages the tenant, and reports its usage",
+        "Admin: the application's key; manages the tenant and reports its usage",
     ),
 ];
 
 /// `GET /console/tenants/{id}/keys`, or the page again after a refused action.
 pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
     let answer = Call::get("/v1/api-keys")
-        .query("limit", "100")
+        .query("tenantId", id)
+        .query("limit", "50")
         .query("cursor", query.get("cursor"))
         .send(cx)
         .await;
@@ -38,12 +41,7 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
         .ok()
         .and_then(|b| b.get("items"))
         .and_then(Value::as_array)
-        .map(|keys| {
-            keys.iter()
-                .filter(|k| s(k, "tenantId") == id)
-                .cloned()
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
     let next = result
         .as_ref()
@@ -74,7 +72,7 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
                                     (csrf(cx)) button.secondary type="submit" aria-label=(format!("Revoke key {}", s(k, "name"))) { "Revoke" } } } }
                         }
                     }
-                    @if items.is_empty() { tr { td colspan="6" { "No keys on this page." } } }
+                    @if items.is_empty() { tr { td colspan="6" { "No keys yet." } } }
                 }
             }
             @if !next.is_empty() {
@@ -90,7 +88,9 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
                     (field_error(refusal, "name")) }
                 div.field { label for="key-role" { "Role" }
                     select id="key-role" name="role" {
-                        @for (role, label) in KEY_ROLES { option value=(role) { (label) } }
+                        @for (role, label) in KEY_ROLES {
+                            @if role == "tenant_member" || cx.is_platform_admin() { option value=(role) { (label) } }
+                        }
                     }
                     (field_error(refusal, "roles")) }
                 button type="submit" { "Create key" }
