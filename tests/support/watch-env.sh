@@ -28,5 +28,8 @@ console_env=(
   "OIDC_ISSUER=$OIDC_ISSUER"
   "OIDC_CLIENT_ID=$OIDC_CLIENT_ID"
   "OIDC_CLIENT_SECRET=$OIDC_CLIENT_SECRET"
+  # Local only: the local provider and `make token`'s HS256 tokens are two issuers whose
+  # users are one namespace on purpose (tests grant through the API, then sign in).
+  "OIDC_ISSUER_MAY_DIFFER=true"
 )
 for var in "${console_env[@]}"; do watch_endpoints+=(--env-var "$var"); done

@@ -63,12 +63,17 @@ impl std::fmt::Debug for OidcSettings {
 
 /// A sign-in begun: where to send the browser, and the secrets that must come back with
 /// it (kept on the server, never in the browser).
-#[derive(Debug)]
 pub struct Started {
     pub authorize_url: String,
     pub state: String,
     pub nonce: String,
     pub pkce_verifier: String,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started").finish_non_exhaustive()
+    }
 }
 
 /// A sign-in completed: the ID token's verified claims and when it expires.
@@ -109,7 +114,7 @@ impl std::fmt::Debug for Oidc {
     }
 }
 
-/// Why talking to the identity provider failed (logged; the person sees a 502 page).
+/// Why talking to the identity provider failed (logged; the person sees a 503 page).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ProviderFailure(String);
@@ -117,11 +122,16 @@ pub struct ProviderFailure(String);
 impl Oidc {
     /// A client for `settings`. Nothing is fetched until the first sign-in.
     pub fn new(settings: OidcSettings) -> Self {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
+        // Plain http only for a provider on this machine (local development): elsewhere
+        // the client secret and the codes must never travel in the clear, whatever the
+        // discovery document says the endpoints are.
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots();
+        let builder = if is_loopback_http(&settings.issuer) {
+            builder.https_or_http()
+        } else {
+            builder.https_only()
+        };
+        let connector = builder.enable_http1().build();
         let http =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(connector);
@@ -137,11 +147,12 @@ impl Oidc {
         &self.settings
     }
 
-    /// The provider's client, discovering it when not yet known (or known for an hour).
-    async fn client(&self) -> Result<Arc<Client>, ApiError> {
+    /// The provider's client, discovering it when not yet known (or known for an hour), or
+    /// again when `refresh` (its keys may have rotated).
+    async fn client(&self, refresh: bool) -> Result<Arc<Client>, ApiError> {
         let mut cached = self.provider.lock().await;
         if let Some((client, at)) = cached.as_ref() {
-            if at.elapsed() < METADATA_TTL {
+            if at.elapsed() < METADATA_TTL && !refresh {
                 return Ok(client.clone());
             }
         }
@@ -179,7 +190,7 @@ impl Oidc {
     /// Begins a sign-in: a fresh `state`, `nonce` and PKCE verifier, and the provider's
     /// authorization URL that carries the first two and the verifier's S256 challenge.
     pub async fn start(&self) -> Result<Started, ApiError> {
-        let client = self.client().await?;
+        let client = self.client(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client.authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
@@ -208,7 +219,7 @@ impl Oidc {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<SignedIn, ApiError> {
-        let client = self.client().await?;
+        let client = self.client(false).await?;
         let http = ProviderHttp(self.http.clone());
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -218,26 +229,58 @@ impl Oidc {
             .await
             .map_err(|e| match e {
                 openidconnect::RequestTokenError::ServerResponse(refusal) => {
-                    super::credentials::invalid(format!(
-                        "the provider refused the code: {refusal:?}"
-                    ))
+                    // A replayed or expired code, or a misconfigured client
+                    // (`invalid_client`): worth an operator's look.
+                    tracing::warn!(refusal = ?refusal, "the identity provider refused a code");
+                    super::credentials::invalid("the provider refused the code")
                 }
                 other => unavailable(format!("token request: {}", chain(&other))),
             })?;
         let id_token = tokens
             .id_token()
             .ok_or_else(|| super::credentials::invalid("the provider sent no ID token"))?;
-        let verifier = client.id_token_verifier();
-        let verified = id_token
-            .claims(&verifier, &Nonce::new(nonce.to_owned()))
-            .map_err(|e| super::credentials::invalid(format!("ID token rejected: {e}")))?;
-        let expires_at = verified.expiration().timestamp();
+        let nonce = Nonce::new(nonce.to_owned());
+        let expires_at = match id_token.claims(&client.id_token_verifier(), &nonce) {
+            Ok(verified) => verified.expiration().timestamp(),
+            // Signed with a key this environment has not seen: the provider may have
+            // rotated its keys since discovery; verify once more with a fresh key set.
+            Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
+                let fresh = self.client(true).await?;
+                let verifier = fresh.id_token_verifier();
+                id_token
+                    .claims(&verifier, &nonce)
+                    .map_err(|e| super::credentials::invalid(format!("ID token rejected: {e}")))?
+                    .expiration()
+                    .timestamp()
+            }
+            Err(e) => {
+                return Err(super::credentials::invalid(format!(
+                    "ID token rejected: {e}"
+                )))
+            }
+        };
         // The signature over these bytes was just verified: read every claim from them,
         // the roles and tenant claims included (openidconnect types the standard ones only).
         let claims = payload(&id_token.to_string())
             .ok_or_else(|| super::credentials::invalid("unreadable ID token payload"))?;
         Ok(SignedIn { claims, expires_at })
     }
+}
+
+/// Whether `issuer` is plain http on this machine (`127.0.0.1`, `[::1]`, `localhost`).
+fn is_loopback_http(issuer: &str) -> bool {
+    let Some(rest) = issuer.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 
 /// The JSON claims of a compact JWS.
@@ -318,6 +361,17 @@ mod tests {
         assert_eq!(map["sub"], "ada");
         assert!(payload("e30").is_none());
         assert!(payload("e30.bm90IGpzb24.x").is_none());
+    }
+
+    #[test]
+    fn plain_http_is_for_providers_on_this_machine_only() {
+        assert!(is_loopback_http("http://127.0.0.1:9400"));
+        assert!(is_loopback_http("http://localhost/realms/x"));
+        assert!(is_loopback_http("http://[::1]:8080"));
+        assert!(!is_loopback_http("https://127.0.0.1"));
+        assert!(!is_loopback_http("http://idp.example.com"));
+        assert!(!is_loopback_http("http://127.0.0.1.evil.example"));
+        assert!(!is_loopback_http("http://localhost@evil.example"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reading `application/x-www-form-urlencoded` bodies and query strings.
 
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 
 /// Largest form accepted, in bytes.
@@ -10,8 +11,9 @@ pub const MAX_FORM_BYTES: usize = 64 * 1024;
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
-    /// The form in a request body (`None`: too large or not a form).
-    pub fn from_body(req: &Request) -> Option<Self> {
+    /// The form in a request body, or the status refusing it: 413 too large, 415 not a
+    /// form.
+    pub fn from_body(req: &Request) -> Result<Self, StatusCode> {
         let bytes: &[u8] = match req.body() {
             Body::Text(text) => text.as_bytes(),
             Body::Binary(bytes) => bytes,
@@ -23,12 +25,13 @@ impl Form {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/x-www-form-urlencoded");
         let media = content_type.split(';').next().unwrap_or("").trim();
-        if bytes.len() > MAX_FORM_BYTES
-            || !media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        {
-            return None;
+        if bytes.len() > MAX_FORM_BYTES {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
         }
-        Some(Self::parse(bytes))
+        if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
+        Ok(Self::parse(bytes))
     }
 
     /// The pairs of an urlencoded string.

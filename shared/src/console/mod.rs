@@ -81,7 +81,6 @@ impl Console {
 }
 
 /// A signed-in person's request: what every page and action works with.
-#[derive(Debug)]
 pub struct Cx<'a> {
     pub app: &'a App,
     pub console: &'a Console,
@@ -92,6 +91,15 @@ pub struct Cx<'a> {
     pub lambda: Option<lambda_http::Context>,
     /// The session's key.
     pub session_hash: String,
+}
+
+impl std::fmt::Debug for Cx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The CSRF token and the session's key stay out of any log.
+        f.debug_struct("Cx")
+            .field("caller", &self.caller.id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Cx<'_> {
@@ -123,7 +131,8 @@ pub fn handle<'a>(app: &'a App, console: &'a Console, req: Request) -> Answering
                 Err(_) => views::message(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Try again shortly",
-                    "The console did not get an answer in time. Reload the page to try again.",
+                    "The console did not get an answer in time. A change you submitted may have \
+                 been made: open the page again to see before repeating it.",
                 ),
             },
         };
@@ -137,7 +146,10 @@ pub type Answering<'a> =
 
 async fn route(app: &App, console: &Console, req: &Request) -> Page {
     let path = req.uri().path();
-    let Some(rest) = path.strip_prefix("/console") else {
+    let Some(rest) = path
+        .strip_prefix("/console")
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    else {
         return not_found();
     };
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
@@ -161,12 +173,15 @@ async fn route(app: &App, console: &Console, req: &Request) -> Page {
                 Err(page) => return page,
             };
             if method == Method::POST {
-                let Some(form) = Form::from_body(req) else {
-                    return views::message(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "Request refused",
-                        "The console takes forms only.",
-                    );
+                let form = match Form::from_body(req) {
+                    Ok(form) => form,
+                    Err(status) => {
+                        return views::message(
+                            status,
+                            "Request refused",
+                            "The console takes forms only, of at most 64 KiB.",
+                        )
+                    }
                 };
                 if let Err(page) = session::check_csrf(&cx, req, &form) {
                     return page;

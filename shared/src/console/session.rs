@@ -157,9 +157,10 @@ pub fn check_csrf(cx: &Cx<'_>, req: &Request, form: &Form) -> Result<(), Page> {
     match header("sec-fetch-site").as_deref() {
         Some("same-origin") => {}
         Some(other) => return Err(forbidden(&format!("Sec-Fetch-Site: {other}"))),
-        // An older browser: its Origin must be ours.
+        // An older browser: it sends an Origin with every POST, ours or (under
+        // `Referrer-Policy: no-referrer`) `null`; the token below then decides.
         None => match header("origin") {
-            Some(origin) if Some(&origin) == own.as_ref() => {}
+            Some(origin) if Some(&origin) == own.as_ref() || origin == "null" => {}
             _ => return Err(forbidden("no Sec-Fetch-Site and no matching Origin")),
         },
     }

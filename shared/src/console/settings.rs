@@ -7,17 +7,21 @@
 //! | `OIDC_CLIENT_SECRET` | its client secret (a confidential client) | required with `OIDC_ISSUER` |
 //! | `OIDC_SCOPES` | scopes besides `openid` | `email profile` |
 //! | `CONSOLE_URL` | the console's public origin (`https://admin.example.com`) | the API Gateway domain the request came to, over https |
-//! | `CONSOLE_SESSION_TTL_SECONDS` | longest session, 300-86400 (the ID token's expiry ends it sooner) | `28800` (8 h) |
+//! | `CONSOLE_SESSION_TTL_SECONDS` | longest session, 300-86400 (the ID token's expiry ends it sooner) | `3600` (1 h) |
+//! | `OIDC_ISSUER_MAY_DIFFER` | `true`: allow an `OIDC_ISSUER` other than `JWT_ISSUER` (local development only) | unset |
 //!
 //! The roles, tenant and email claims are read from the ID token by the names the API
 //! uses for bearer tokens (`JWT_ROLES_CLAIM`, `JWT_TENANT_CLAIM`, `JWT_EMAIL_CLAIM`,
-//! `JWT_EMAIL_VERIFIED_CLAIM`; `crate::runtime::config`).
+//! `JWT_EMAIL_VERIFIED_CLAIM`; `crate::runtime::config`). So the console's provider must be
+//! the API's token issuer when the API takes bearer tokens: a person's `sub` is the user id
+//! admin grants and invitations name, and two issuers' subjects are not one namespace.
 
 use crate::auth::jwt::JwtSettings;
 use crate::auth::oidc::OidcSettings;
 
-/// Default longest session.
-pub const DEFAULT_SESSION_TTL_SECONDS: i64 = 8 * 3600;
+/// Default longest session: the roles a session holds are the ID token's, so a role the
+/// provider withdraws stays at most this long (stored grants are read on every request).
+pub const DEFAULT_SESSION_TTL_SECONDS: i64 = 3600;
 
 /// What the console was configured with.
 #[derive(Debug, Clone)]
@@ -100,6 +104,19 @@ impl ConsoleSettings {
                 })
             }
         };
+        if let (Some(oidc), Some(api)) = (&oidc, api_claims) {
+            let same = oidc.issuer.trim_end_matches('/') == api.issuer.trim_end_matches('/');
+            if !same && var("OIDC_ISSUER_MAY_DIFFER").as_deref() != Some("true") {
+                return Err(SettingsError(
+                    "OIDC_ISSUER",
+                    format!(
+                        "must be JWT_ISSUER ({}): a person's sub names the same user on the API \
+                         and in the console",
+                        api.issuer
+                    ),
+                ));
+            }
+        }
         let claims = api_claims.cloned().unwrap_or_else(|| JwtSettings {
             issuer: String::new(),
             audience: String::new(),
@@ -168,6 +185,33 @@ mod tests {
         );
         assert_eq!(oidc.scopes, ["email", "profile"]);
         assert_eq!(ok.session_ttl_seconds, DEFAULT_SESSION_TTL_SECONDS);
+    }
+
+    #[test]
+    fn the_console_signs_in_with_the_apis_token_issuer() {
+        let api = JwtSettings {
+            issuer: "https://idp/".to_owned(),
+            audience: "api".to_owned(),
+            hs256_secret: None,
+            jwks_url: None,
+            roles_claim: "roles".to_owned(),
+            tenant_claim: "tenant_id".to_owned(),
+            leeway_seconds: 30,
+            email_claim: "email".to_owned(),
+            email_verified_claim: "email_verified".to_owned(),
+        };
+        let vars = |issuer: &'static str, differ: Option<&'static str>| {
+            move |name: &str| match name {
+                "OIDC_ISSUER" => Some(issuer.to_owned()),
+                "OIDC_CLIENT_ID" | "OIDC_CLIENT_SECRET" => Some("x".to_owned()),
+                "OIDC_ISSUER_MAY_DIFFER" => differ.map(str::to_owned),
+                _ => None,
+            }
+        };
+        assert!(ConsoleSettings::from_vars(vars("https://idp", None), Some(&api)).is_ok());
+        assert!(ConsoleSettings::from_vars(vars("https://other", None), Some(&api)).is_err());
+        let allowed = vars("https://other", Some("true"));
+        assert!(ConsoleSettings::from_vars(allowed, Some(&api)).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::domain::clock;
 use crate::domain::console::{digest, random_secret, ConsoleSession, SignInAttempt};
 use crate::error::ApiError;
 use crate::runtime::App;
+use crate::store::console::Taken;
 
 /// How long a sign-in may take, from the redirect to the callback.
 const SIGN_IN_SECONDS: i64 = 600;
@@ -25,11 +26,20 @@ pub const HOME: &str = "/console/tenants";
 /// Whether `path` is a console path to return to after sign-in: relative, under
 /// `/console`, no scheme-relative `//`, backslashes or control characters.
 pub fn is_return_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let route = lower.split(['?', '#']).next().unwrap_or_default();
     path.len() <= 512
-        && (path == "/console" || path.starts_with("/console/") || path.starts_with("/console?"))
+        && (route == "/console" || route.starts_with("/console/"))
         && !path.contains("//")
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
+        // No dot segments (`/console/../v1`), written or percent-encoded.
+        && !route.contains("/.")
+        && !lower.contains("%2e")
+        // Nowhere sign-in would loop through.
+        && !["/console/login", "/console/callback", "/console/logout"]
+            .iter()
+            .any(|p| route.starts_with(p))
 }
 
 fn query(req: &Request) -> Form {
@@ -94,17 +104,19 @@ pub async fn callback(app: &App, console: &Console, req: &Request) -> Page {
     if state.is_empty() || code.is_empty() || state.len() > 256 || code.len() > 2048 {
         return refused("The identity provider's answer is incomplete.");
     }
-    let attempt = match app.store.take_sign_in_attempt(&digest(state)).await {
-        Ok(Some(attempt)) => attempt,
-        Ok(None) => return refused("This sign-in is unknown, or was already used."),
+    let browser = read_cookie(req, SIGN_IN_COOKIE).unwrap_or_default();
+    let taken = app
+        .store
+        .take_sign_in_attempt(&digest(state), &digest(&browser))
+        .await;
+    let attempt = match taken {
+        Ok(Taken::Attempt(attempt)) => attempt,
+        Ok(Taken::Unknown) => return refused("This sign-in is unknown, or was already used."),
+        Ok(Taken::OtherBrowser) => return refused("This sign-in was begun in another browser."),
         Err(e) => return views::api_error_page(&e),
     };
     if attempt.expires_at <= clock::now_epoch_seconds() {
         return refused("This sign-in took too long.");
-    }
-    let browser = read_cookie(req, SIGN_IN_COOKIE).unwrap_or_default();
-    if digest(&browser) != attempt.browser_hash {
-        return refused("This sign-in was begun in another browser.");
     }
     let signed_in = match oidc
         .finish(code, &attempt.pkce_verifier, &attempt.nonce)
@@ -123,7 +135,24 @@ pub async fn callback(app: &App, console: &Console, req: &Request) -> Page {
     if expires_at <= now {
         return refused("The identity provider's token has already expired.");
     }
-    let claims = serde_json::Value::Object(signed_in.claims).to_string();
+    // Only the claims the console reads: the rest of the ID token (personal data) is not
+    // kept.
+    let names = &console.settings.claims;
+    let read = [
+        names.roles_claim.as_str(),
+        names.tenant_claim.as_str(),
+        names.email_claim.as_str(),
+        names.email_verified_claim.as_str(),
+    ];
+    let claims: serde_json::Map<String, serde_json::Value> = ["sub", "iss", "exp"]
+        .into_iter()
+        .chain(read)
+        .filter_map(|name| {
+            let value = signed_in.claims.get(name)?;
+            Some((name.to_owned(), value.clone()))
+        })
+        .collect();
+    let claims = serde_json::Value::Object(claims).to_string();
     let (id, csrf_token) = match (random_secret(), random_secret()) {
         (Ok(id), Ok(csrf)) => (id, csrf),
         (Err(e), _) | (_, Err(e)) => return views::api_error_page(&e),
@@ -187,6 +216,10 @@ mod tests {
             "/consolex",
             "javascript:alert(1)",
             "/console/\nx",
+            "/console/../v1/tenants",
+            "/console/%2E%2E/v1/tenants",
+            "/console/login?return=/console/tenants",
+            "/console/callback?code=x",
         ] {
             assert!(!is_return_path(bad), "{bad}");
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A signed-in person's console session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsoleSession {
     /// The ID token's verified claims, as JSON text (the roles and tenant claims are read
@@ -20,8 +20,17 @@ pub struct ConsoleSession {
     pub expires_at: i64,
 }
 
+impl std::fmt::Debug for ConsoleSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The CSRF token is a secret of the browser's; the claims are personal data.
+        f.debug_struct("ConsoleSession")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One sign-in in flight, from the redirect to the provider to the callback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInAttempt {
     pub nonce: String,
@@ -33,6 +42,16 @@ pub struct SignInAttempt {
     pub browser_hash: String,
     /// Unix seconds.
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SignInAttempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The nonce and the PKCE verifier are the sign-in's secrets.
+        f.debug_struct("SignInAttempt")
+            .field("return_to", &self.return_to)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Hex SHA-256 of a secret, as stored.

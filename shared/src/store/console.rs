@@ -2,6 +2,7 @@
 //! its secret (`CONSOLESESSION#<hash>`, `CONSOLESIGNIN#<hash>`) and removed by the
 //! table's TTL once expired. Neither is a change of any tenant: no event goes with them.
 
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,26 @@ use super::item::{from_item, to_item, Item};
 use super::{keys, Store};
 use crate::domain::console::{ConsoleSession, SignInAttempt};
 use crate::error::ApiError;
+
+/// What taking a sign-in attempt found.
+#[derive(Debug)]
+pub enum Taken {
+    /// The attempt, now deleted.
+    Attempt(SignInAttempt),
+    /// No such attempt: never made, expired away, or already taken.
+    Unknown,
+    /// An attempt another browser began (left as it was).
+    OtherBrowser,
+}
+
+type DeleteFailure<R> = aws_sdk_dynamodb::error::SdkError<DeleteItemError, R>;
+
+fn is_condition_failure<R>(err: &DeleteFailure<R>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(DeleteItemError::ConditionalCheckFailedException(_))
+    )
+}
 
 const SESSION_SK: &str = "CONSOLESESSION";
 const SIGN_IN_SK: &str = "CONSOLESIGNIN";
@@ -90,27 +111,46 @@ impl Store {
             .await
     }
 
-    /// Takes the sign-in attempt of a `state`'s hash: deletes it and returns what it was,
-    /// in one call, so that a `state` (and the code that came with it) completes at most
-    /// one sign-in however often the callback is replayed.
+    /// Takes the sign-in attempt of a `state`'s hash begun by the browser of
+    /// `browser_hash`: deletes it and returns what it was, in one conditional call, so that
+    /// a `state` (and the code that came with it) completes at most one sign-in however
+    /// often the callback is replayed, and only in the browser that began it (a `state`
+    /// seen elsewhere cannot spend someone else's sign-in).
     pub async fn take_sign_in_attempt(
         &self,
         hash: &str,
-    ) -> Result<Option<SignInAttempt>, ApiError> {
+        browser_hash: &str,
+    ) -> Result<Taken, ApiError> {
         let output = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(sign_in_key(hash)))
+            .condition_expression("browserHash = :browser")
+            .expression_attribute_values(":browser", AttributeValue::S(browser_hash.to_owned()))
             .return_values(ReturnValue::AllOld)
             .send()
-            .await
-            .map_err(sdk_error("taking a sign-in attempt"))?;
-        output
-            .attributes
-            .filter(|item| !item.is_empty())
-            .map(|item| from_item::<Stored<SignInAttempt>>(item).map(|s| s.value))
-            .transpose()
+            .await;
+        match output {
+            Ok(output) => match output.attributes.filter(|item| !item.is_empty()) {
+                Some(item) => Ok(Taken::Attempt(
+                    from_item::<Stored<SignInAttempt>>(item)?.value,
+                )),
+                None => Ok(Taken::Unknown),
+            },
+            Err(err) if is_condition_failure(&err) => {
+                // Missing, or another browser's: read which, to say so (nothing is spent).
+                let item = self
+                    .get_one(sign_in_key(hash), "reading a sign-in attempt")
+                    .await?;
+                Ok(if item.is_some() {
+                    Taken::OtherBrowser
+                } else {
+                    Taken::Unknown
+                })
+            }
+            Err(err) => Err(sdk_error("taking a sign-in attempt")(err)),
+        }
     }
 
     /// Puts `item` (with `expiresAt`, the TTL attribute, already a number) unless its key

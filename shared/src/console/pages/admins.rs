@@ -50,7 +50,7 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
                             td { code { (s(a, "userId")) } }
                             td { (s(a, "grantedAt")) }
                             td { (s(a, "grantedBy")) }
-                            td { form.inline method="post" action=(format!("/console/tenants/{id}/admins/{}/revoke", s(a, "userId"))) {
+                            td { form.inline method="post" action=(format!("/console/tenants/{id}/admins/{}/revoke", super::encode_segment(s(a, "userId")))) {
                                 (csrf(cx)) button.secondary type="submit" aria-label=(format!("Revoke {}", s(a, "userId"))) { "Revoke" } } }
                         }
                     }
@@ -91,18 +91,30 @@ pub async fn grant(cx: &Cx<'_>, id: &str, form: &Form) -> Page {
             return page(cx, id, &Form::default(), Some(&refusal)).await;
         }
     };
-    let answer = Call::new(Method::PUT, format!("/v1/tenants/{id}/admins/{user}"))
-        .body(json!({}))
-        .send(cx)
-        .await;
+    let answer = Call::new(
+        Method::PUT,
+        format!(
+            "/v1/tenants/{id}/admins/{}",
+            super::encode_segment(user.as_ref())
+        ),
+    )
+    .body(json!({}))
+    .send(cx)
+    .await;
     finish(cx, id, answer.into_result(), "granted").await
 }
 
 /// `POST /console/tenants/{id}/admins/{userId}/revoke`
 pub async fn revoke(cx: &Cx<'_>, id: &str, user: &str) -> Page {
-    let answer = Call::new(Method::DELETE, format!("/v1/tenants/{id}/admins/{user}"))
-        .send(cx)
-        .await;
+    let answer = Call::new(
+        Method::DELETE,
+        format!(
+            "/v1/tenants/{id}/admins/{}",
+            super::encode_segment(user)
+        ),
+    )
+    .send(cx)
+    .await;
     finish(cx, id, answer.into_result(), "revoked").await
 }
 

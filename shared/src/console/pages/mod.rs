@@ -17,19 +17,66 @@ pub mod tenants;
 
 use serde_json::Value;
 
+use crate::domain::TenantId;
+
 use super::form::Form;
 use super::respond::Page;
 use super::Cx;
 
-/// The page a GET names (`None`: no such page).
-pub async fn get(cx: &Cx<'_>, parts: &[&str], query: &Form) -> Option<Page> {
-    if !parts.iter().all(|p| is_segment(p)) {
+/// The path's segments, each percent-decoded once (browsers encode `|` in a user id), if
+/// every one may name an id and a tenant's pages name a tenant id.
+fn segments(parts: &[&str]) -> Option<Vec<String>> {
+    let decoded: Vec<String> = parts
+        .iter()
+        .map(|p| percent_decode(p))
+        .collect::<Option<_>>()?;
+    if !decoded.iter().all(|p| is_segment(p)) {
         return None;
     }
-    Some(match parts {
+    if let [first, id, ..] = decoded.as_slice() {
+        if first == "tenants" && id != "new" && TenantId::parse(id).is_err() {
+            return None;
+        }
+    }
+    Some(decoded)
+}
+
+/// `%XX` escapes decoded once (`None`: a malformed escape or not UTF-8).
+fn percent_decode(part: &str) -> Option<String> {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// An id as one path segment of a console link or form action: what [`segments`] decodes.
+pub fn encode_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The page a GET names (`None`: no such page).
+pub async fn get(cx: &Cx<'_>, parts: &[&str], query: &Form) -> Option<Page> {
+    let parts = segments(parts)?;
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    Some(match parts.as_slice() {
         ["tenants"] => tenants::list(cx, query).await,
         ["tenants", "new"] => tenants::new_form(cx, &Form::default(), None).await,
-        ["tenants", id] => tenant::overview(cx, id, query, None).await,
+        ["tenants", id] => tenant::overview(cx, id, query, None, None).await,
         ["tenants", id, "events"] => events::page(cx, id, query).await,
         ["tenants", id, "admins"] => admins::page(cx, id, query, None).await,
         ["tenants", id, "keys"] => keys::page(cx, id, query, None).await,
@@ -41,10 +88,9 @@ pub async fn get(cx: &Cx<'_>, parts: &[&str], query: &Form) -> Option<Page> {
 
 /// The action a POST names (`None`: no such action).
 pub async fn post(cx: &Cx<'_>, parts: &[&str], form: &Form) -> Option<Page> {
-    if !parts.iter().all(|p| is_segment(p)) {
-        return None;
-    }
-    Some(match parts {
+    let parts = segments(parts)?;
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    Some(match parts.as_slice() {
         ["tenants"] => tenants::create(cx, form).await,
         ["tenants", id, action] if tenant::ACTIONS.contains(action) => {
             tenant::act(cx, id, action, form).await
@@ -90,6 +136,25 @@ pub fn text(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_survive_a_round_trip_through_a_link() {
+        for id in ["auth0|ada", "ada+ops@example.com", "a=b:c", "tenant_x"] {
+            let link = encode_segment(id);
+            assert!(link
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-%".contains(&b)));
+            assert_eq!(percent_decode(&link).as_deref(), Some(id));
+        }
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%2"), None);
+        assert_eq!(segments(&["tenants", "stats"]), None, "not a tenant id");
+        assert_eq!(
+            segments(&["tenants", "a%2Fb"]),
+            None,
+            "decoded once, then checked"
+        );
+    }
 
     #[test]
     fn path_segments_cannot_escape_the_api_path() {

@@ -41,7 +41,15 @@ const OWNER_FIELDS: [(&str, &str, &str); 2] = [
 ];
 
 /// `GET /console/tenants/{id}`, or the overview again after a refused action.
-pub async fn overview(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
+/// `edited`: an edit the API refused for its input, shown again as typed (after a 412 the
+/// current values are shown instead: the person must see what changed).
+pub async fn overview(
+    cx: &Cx<'_>,
+    id: &str,
+    query: &Form,
+    refusal: Option<&Refusal>,
+    edited: Option<&Form>,
+) -> Page {
     let tenant = match Call::get(format!("/v1/tenants/{id}"))
         .send(cx)
         .await
@@ -100,7 +108,7 @@ pub async fn overview(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refu
             }
         }
         @if edits && s(&tenant, "status") != "deleted" {
-            section.card aria-labelledby="edit" { h2 id="edit" { "Edit" } (edit_form(cx, id, &tenant, refusal)) }
+            section.card aria-labelledby="edit" { h2 id="edit" { "Edit" } (edit_form(cx, id, &tenant, refusal, edited.filter(|_| refusal.is_none_or(|r| r.status != 412)))) }
         }
         @if cx.is_platform_admin() { (lifecycle(cx, id, &tenant, &plans)) }
     };
@@ -151,7 +159,7 @@ fn provisioning(cx: &Cx<'_>, id: &str, t: &Value, resources: Result<Value, Refus
         }
         @if !failures.is_empty() {
             h3 { "Failures" }
-            ul { @for f in &failures { li { code { (s(f, "resourceId")) } ": " (f.pointer("/error/message").map(text).unwrap_or_default()) } } }
+            ul { @for f in &failures { li { code { (s(f, "resourceId")) } ": " code { (f.pointer("/error/code").map(text).unwrap_or_default()) } " " (f.pointer("/error/message").map(text).unwrap_or_default()) } } }
         }
         @match resources {
             Ok(list) => {
@@ -163,12 +171,16 @@ fn provisioning(cx: &Cx<'_>, id: &str, t: &Value, resources: Result<Value, Refus
                         @for r in &items { tr {
                             td { code { (s(r, "id")) } } td { (s(r, "type")) } td { (views::status(s(r, "status"))) }
                             td { (r.get("attempts").map(text).unwrap_or_default()) }
-                            td { (r.pointer("/error/message").map(text).unwrap_or_default()) }
+                            td { @if let Some(error) = r.get("error").filter(|e| !e.is_null()) {
+                                code { (s(error, "code")) } " " (s(error, "message"))
+                            } }
                         } }
                         @if items.is_empty() { tr { td colspan="5" { "No resources yet." } } }
                     }
                 }
             }
+            // Members do not see a tenant's resources: nothing to show them.
+            Err(refusal) if refusal.status == 403 => {}
             Err(refusal) => { p.muted { "Resources: " (refusal.message) } }
         }
         @if cx.is_platform_admin() && s(&p, "status") == "failed" {
@@ -179,19 +191,35 @@ fn provisioning(cx: &Cx<'_>, id: &str, t: &Value, resources: Result<Value, Refus
     }
 }
 
-fn edit_form(cx: &Cx<'_>, id: &str, t: &Value, refusal: Option<&Refusal>) -> Markup {
+fn edit_form(
+    cx: &Cx<'_>,
+    id: &str,
+    t: &Value,
+    refusal: Option<&Refusal>,
+    edited: Option<&Form>,
+) -> Markup {
     let fields: Vec<_> = EDIT_FIELDS
         .iter()
         .chain(OWNER_FIELDS.iter().filter(|_| cx.is_platform_admin()))
         .collect();
+    // The version the person began from: a corrected edit still may not overwrite a change
+    // made meanwhile.
+    let version = match edited {
+        Some(form) => form.get("version").to_owned(),
+        None => t.get("version").map(text).unwrap_or_default(),
+    };
+    let value = |name: &str| match edited {
+        Some(form) => form.get(name).to_owned(),
+        None => s(t, name).to_owned(),
+    };
     html! {
         form method="post" action=(format!("/console/tenants/{id}/edit")) {
             (csrf(cx))
-            input type="hidden" name="version" value=(t.get("version").map(text).unwrap_or_default());
+            input type="hidden" name="version" value=(version);
             @for (name, label, kind) in fields {
                 div.field {
                     label for=(format!("edit-{name}")) { (label) }
-                    input id=(format!("edit-{name}")) name=(name) type=(kind) value=(s(t, name));
+                    input id=(format!("edit-{name}")) name=(name) type=(kind) value=(value(name));
                     (field_error(refusal, name))
                 }
             }
@@ -280,8 +308,13 @@ pub async fn act(cx: &Cx<'_>, id: &str, action: &str, form: &Form) -> Page {
         }
         "plan" => return change_plan(cx, id, form.get("plan")).await,
         "delete" => {
-            let current = Call::get(base.clone()).send(cx).await;
-            if current.ok() && s(&current.body, "slug") != form.get("confirm") {
+            // The slug typed must be the tenant's as it is now (fails closed: a tenant that
+            // cannot be read is not deleted).
+            let current = match Call::get(base.clone()).send(cx).await.into_result() {
+                Ok(current) => current,
+                Err(refusal) => return views::refusal_page(cx, &refusal),
+            };
+            if s(&current, "slug") != form.get("confirm") {
                 let refusal = Refusal {
                     status: 400,
                     code: "validation_error".to_owned(),
@@ -290,7 +323,7 @@ pub async fn act(cx: &Cx<'_>, id: &str, action: &str, form: &Form) -> Page {
                     fields: vec![("confirm".to_owned(), "must be the tenant's slug".to_owned())],
                     ..Refusal::default()
                 };
-                return overview(cx, id, &Form::default(), Some(&refusal)).await;
+                return overview(cx, id, &Form::default(), Some(&refusal), None).await;
             }
             Call::new(Method::DELETE, base)
                 .if_match(form.get("version"))
@@ -318,16 +351,27 @@ pub async fn act(cx: &Cx<'_>, id: &str, action: &str, form: &Form) -> Page {
     };
     match answer.into_result() {
         Ok(_) => Page::redirect(format!("/console/tenants/{id}?done={done}")),
-        Err(refusal) => overview(cx, id, &Form::default(), Some(&refusal)).await,
+        Err(refusal) => {
+            let edited = (action == "edit").then_some(form);
+            overview(cx, id, &Form::default(), Some(&refusal), edited).await
+        }
     }
 }
 
 /// A plan change: an upgrade or a downgrade by the catalogue's order.
 async fn change_plan(cx: &Cx<'_>, id: &str, plan: &str) -> Page {
     let plans = tenants::plan_names(cx).await;
-    let current = Call::get(format!("/v1/tenants/{id}")).send(cx).await;
+    let current = match Call::get(format!("/v1/tenants/{id}"))
+        .send(cx)
+        .await
+        .into_result()
+    {
+        Ok(current) => current,
+        Err(refusal) => return views::refusal_page(cx, &refusal),
+    };
     let rank = |name: &str| plans.iter().position(|p| p == name);
-    let direction = match (rank(s(&current.body, "plan")), rank(plan)) {
+    // A plan the catalogue lacks goes to the API as an upgrade, which refuses it by name.
+    let direction = match (rank(s(&current, "plan")), rank(plan)) {
         (Some(from), Some(to)) if to < from => "downgrade",
         _ => "upgrade",
     };
@@ -339,6 +383,6 @@ async fn change_plan(cx: &Cx<'_>, id: &str, plan: &str) -> Page {
     .await;
     match answer.into_result() {
         Ok(_) => Page::redirect(format!("/console/tenants/{id}?done=plan")),
-        Err(refusal) => overview(cx, id, &Form::default(), Some(&refusal)).await,
+        Err(refusal) => overview(cx, id, &Form::default(), Some(&refusal), None).await,
     }
 }
