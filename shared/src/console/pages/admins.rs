@@ -108,10 +108,7 @@ pub async fn grant(cx: &Cx<'_>, id: &str, form: &Form) -> Page {
 pub async fn revoke(cx: &Cx<'_>, id: &str, user: &str) -> Page {
     let answer = Call::new(
         Method::DELETE,
-        format!(
-            "/v1/tenants/{id}/admins/{}",
-            super::encode_segment(user)
-        ),
+        format!("/v1/tenants/{id}/admins/{}", super::encode_segment(user)),
     )
     .send(cx)
     .await;
