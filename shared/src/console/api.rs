@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use lambda_http::http::{Method, Request as HttpRequest};
+use lambda_http::http::{Method, Request as HttpRequest, StatusCode};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 
@@ -87,6 +87,62 @@ impl Answer {
             notices,
             request_id: text("requestId"),
         })
+    }
+}
+
+/// A page of a paged listing (`{items, nextCursor}`), as a console page shows it.
+#[derive(Debug)]
+pub struct Listing {
+    /// What the page answers: the refusal of the action that led to it, else the
+    /// listing's own status.
+    pub status: StatusCode,
+    /// `Err`: the listing was refused (shown in place of the table).
+    pub result: Result<(), Refusal>,
+    pub items: Vec<Value>,
+    /// The next page's cursor ("" on the last page).
+    pub next: String,
+}
+
+impl Listing {
+    /// Page `cursor` (or the first) of the listing `call` asks for, `limit` items, shown
+    /// after `action`'s refusal (if any).
+    pub async fn get(
+        cx: &Cx<'_>,
+        call: Call<'_>,
+        limit: &str,
+        cursor: &str,
+        action: Option<&Refusal>,
+    ) -> Self {
+        let call = call.query("limit", limit).query("cursor", cursor);
+        Self::of(call.send(cx).await, action)
+    }
+
+    /// The listing `answer` holds, on a page shown after `action`'s refusal (if any).
+    pub fn of(answer: Answer, action: Option<&Refusal>) -> Self {
+        let status = action.map_or(answer.status, |r| r.status);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match answer.into_result() {
+            Ok(body) => Self {
+                status,
+                result: Ok(()),
+                items: body
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                next: body
+                    .get("nextCursor")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+            Err(refusal) => Self {
+                status,
+                result: Err(refusal),
+                items: Vec::new(),
+                next: String::new(),
+            },
+        }
     }
 }
 

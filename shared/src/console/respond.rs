@@ -18,10 +18,9 @@ const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("content-security-policy", CSP),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
-    (
-        "strict-transport-security",
-        "max-age=63072000; includeSubDomains",
-    ),
+    // Not includeSubDomains: the console may live on an apex domain whose other hosts are
+    // not this stack's to decide for.
+    ("strict-transport-security", "max-age=63072000"),
     ("cross-origin-opener-policy", "same-origin"),
     ("cross-origin-resource-policy", "same-origin"),
     ("x-frame-options", "DENY"),

@@ -203,6 +203,24 @@ pub fn status(value: &str) -> Markup {
     html! { span class=(format!("status status-{value}")) { (value) } }
 }
 
+/// The head of one of a tenant's pages: the way back, the title, the tabs (`tab` current),
+/// the notice of what was just done, and the refusal of what was just tried.
+pub fn tenant_head(
+    id: &str,
+    title: &str,
+    tab: &str,
+    done: &str,
+    refusal: Option<&Refusal>,
+) -> Markup {
+    html! {
+        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
+        h1 { (title) }
+        (tenant_tabs(id, tab))
+        (done_notice(done))
+        @if let Some(refusal) = refusal { (refusal_notice(refusal)) }
+    }
+}
+
 /// The tabs of a tenant's pages.
 pub fn tenant_tabs(id: &str, current: &str) -> Markup {
     const TABS: [(&str, &str); 6] = [

@@ -2,39 +2,10 @@
 //! `tenant_admin` (`ManageAdminKeys`): a tenant's admins and platform admins, and platform
 //! admins only.
 
+use super::tests::{caller, decide};
 use super::*;
 use crate::auth::credentials::CallerKind;
 use crate::domain::roles::Role;
-
-fn caller(platform: &[Role]) -> Caller {
-    Caller {
-        kind: CallerKind::User,
-        id: "alice".into(),
-        platform_roles: platform.iter().copied().collect(),
-        bound_tenant: None,
-        bound_roles: Roles::new(),
-        verified_email_domain: None,
-        verified_email: None,
-    }
-}
-
-fn decide(caller: &Caller, action: Action, status: &str, roles: &[Role]) -> Decision {
-    let roles: Roles = roles.iter().copied().collect();
-    Policies::load().unwrap().decide(
-        action,
-        &Facts {
-            caller,
-            resource: Resource::Tenant {
-                id: "tenant_1",
-                status,
-            },
-            tenant_roles: &roles,
-            has_tenant_roles: !roles.is_empty(),
-            credential_tenant_status: "none",
-            tenant_header_mismatch: false,
-        },
-    )
-}
 
 /// A key bound to the tenant with `roles`, as the caller.
 fn tenant_key(roles: &[Role]) -> Caller {

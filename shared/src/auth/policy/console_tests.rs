@@ -1,20 +1,8 @@
 //! Who may open the console (`UseConsole`): people, not the machine roles.
 
+use super::tests::caller;
 use super::*;
-use crate::auth::credentials::CallerKind;
 use crate::domain::roles::Role;
-
-fn caller(platform: &[Role]) -> Caller {
-    Caller {
-        kind: CallerKind::User,
-        id: "alice".into(),
-        platform_roles: platform.iter().copied().collect(),
-        bound_tenant: None,
-        bound_roles: Roles::new(),
-        verified_email_domain: None,
-        verified_email: None,
-    }
-}
 
 #[test]
 fn people_open_the_console_but_machine_roles_do_not() {

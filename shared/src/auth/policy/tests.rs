@@ -45,7 +45,8 @@ const ALL_ACTIONS: [Action; 34] = [
 use crate::auth::credentials::CallerKind;
 use crate::domain::roles::Role;
 
-fn caller(platform: &[Role]) -> Caller {
+/// A user holding `platform` roles (the other policy test modules use it too).
+pub(super) fn caller(platform: &[Role]) -> Caller {
     Caller {
         kind: CallerKind::User,
         id: "alice".into(),
@@ -57,7 +58,8 @@ fn caller(platform: &[Role]) -> Caller {
     }
 }
 
-fn decide(caller: &Caller, action: Action, status: &str, roles: &[Role]) -> Decision {
+/// `action` on a tenant in `status` for `caller` holding `roles` there.
+pub(super) fn decide(caller: &Caller, action: Action, status: &str, roles: &[Role]) -> Decision {
     let roles: Roles = roles.iter().copied().collect();
     Policies::load().unwrap().decide(
         action,

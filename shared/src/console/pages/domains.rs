@@ -1,11 +1,11 @@
 //! A tenant's email domains: add (then the TXT record to publish), verify, remove.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::Method;
 use maud::html;
 use serde_json::{json, Value};
 
 use super::s;
-use crate::console::api::{Call, Refusal};
+use crate::console::api::{Call, Listing, Refusal};
 use crate::console::form::{encode, Form};
 use crate::console::respond::Page;
 use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
@@ -13,31 +13,15 @@ use crate::console::Cx;
 
 /// `GET /console/tenants/{id}/domains`, or the page again after a refused action.
 pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
-    let answer = Call::get(format!("/v1/tenants/{id}/domains"))
-        .query("limit", "50")
-        .query("cursor", query.get("cursor"))
-        .send(cx)
-        .await;
-    let status = refusal.map(|r| r.status).unwrap_or(answer.status);
-    let result = answer.into_result();
-    let items = result
-        .as_ref()
-        .ok()
-        .and_then(|b| b.get("items"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let next = result
-        .as_ref()
-        .ok()
-        .map(|b| s(b, "nextCursor").to_owned())
-        .unwrap_or_default();
+    let call = Call::get(format!("/v1/tenants/{id}/domains"));
+    let Listing {
+        status,
+        result,
+        items,
+        next,
+    } = Listing::get(cx, call, "50", query.get("cursor"), refusal).await;
     let markup = html! {
-        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
-        h1 { "Domains" }
-        (views::tenant_tabs(id, "/domains"))
-        (views::done_notice(query.get("done")))
-        @if let Some(refusal) = refusal { (refusal_notice(refusal)) }
+        (views::tenant_head(id, "Domains", "/domains", query.get("done"), refusal))
         @if let Err(refusal) = &result { (refusal_notice(refusal)) }
         @if result.is_ok() {
             table {
@@ -81,7 +65,6 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
             }
         }
     };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     Page::html(status, frame(Some(cx), "Domains", markup))
 }
 

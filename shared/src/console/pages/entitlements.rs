@@ -25,9 +25,7 @@ pub async fn page(cx: &Cx<'_>, id: &str) -> Page {
         .unwrap_or_default();
     let field = |e: &Value, name: &str| e.get(name).map(text).unwrap_or_default();
     let markup = html! {
-        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
-        h1 { "Entitlements" }
-        (views::tenant_tabs(id, "/entitlements"))
+        (views::tenant_head(id, "Entitlements", "/entitlements", "", None))
         @if let Err(refusal) = &result { (refusal_notice(refusal)) }
         @if result.is_ok() {
             p { "Plan " strong { (s(&body, "plan")) } ", tenant " (views::status(s(&body, "status"))) "." }

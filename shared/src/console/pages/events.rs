@@ -1,12 +1,11 @@
 //! A tenant's audit trail: its change events, newest first, paged, filtered by type, each
 //! change shown as from → to.
 
-use lambda_http::http::StatusCode;
 use maud::{html, Markup};
 use serde_json::Value;
 
 use super::{s, text};
-use crate::console::api::Call;
+use crate::console::api::{Call, Listing};
 use crate::console::form::{encode, Form};
 use crate::console::respond::Page;
 use crate::console::views::{self, frame, refusal_notice};
@@ -16,30 +15,15 @@ use crate::domain::EventType;
 /// `GET /console/tenants/{id}/events?type=...&cursor=...`
 pub async fn page(cx: &Cx<'_>, id: &str, query: &Form) -> Page {
     let kind = query.get("type");
-    let answer = Call::get(format!("/v1/tenants/{id}/events"))
-        .query("limit", "25")
-        .query("type", kind)
-        .query("cursor", query.get("cursor"))
-        .send(cx)
-        .await;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-    let result = answer.into_result();
-    let items = result
-        .as_ref()
-        .ok()
-        .and_then(|b| b.get("items"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let next = result
-        .as_ref()
-        .ok()
-        .map(|b| s(b, "nextCursor").to_owned())
-        .unwrap_or_default();
+    let call = Call::get(format!("/v1/tenants/{id}/events")).query("type", kind);
+    let Listing {
+        status,
+        result,
+        items,
+        next,
+    } = Listing::get(cx, call, "25", query.get("cursor"), None).await;
     let markup = html! {
-        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
-        h1 { "Audit trail" }
-        (views::tenant_tabs(id, "/events"))
+        (views::tenant_head(id, "Audit trail", "/events", "", None))
         form.filters method="get" action=(format!("/console/tenants/{id}/events")) {
             div.field { label for="type" { "Event type" }
                 select id="type" name="type" {

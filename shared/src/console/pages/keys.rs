@@ -3,10 +3,10 @@
 
 use lambda_http::http::{Method, StatusCode};
 use maud::html;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{s, text};
-use crate::console::api::{Call, Refusal};
+use crate::console::api::{Call, Listing, Refusal};
 use crate::console::form::{encode, Form};
 use crate::console::respond::Page;
 use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
@@ -28,32 +28,15 @@ const KEY_ROLES: [(&str, &str); 2] = [
 
 /// `GET /console/tenants/{id}/keys`, or the page again after a refused action.
 pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
-    let answer = Call::get("/v1/api-keys")
-        .query("tenantId", id)
-        .query("limit", "50")
-        .query("cursor", query.get("cursor"))
-        .send(cx)
-        .await;
-    let status = refusal.map(|r| r.status).unwrap_or(answer.status);
-    let result = answer.into_result();
-    let items: Vec<Value> = result
-        .as_ref()
-        .ok()
-        .and_then(|b| b.get("items"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let next = result
-        .as_ref()
-        .ok()
-        .map(|b| s(b, "nextCursor").to_owned())
-        .unwrap_or_default();
+    let call = Call::get("/v1/api-keys").query("tenantId", id);
+    let Listing {
+        status,
+        result,
+        items,
+        next,
+    } = Listing::get(cx, call, "50", query.get("cursor"), refusal).await;
     let markup = html! {
-        p { a href=(format!("/console/tenants/{id}")) { "← Tenant" } }
-        h1 { "API keys" }
-        (views::tenant_tabs(id, "/keys"))
-        (views::done_notice(query.get("done")))
-        @if let Some(refusal) = refusal { (refusal_notice(refusal)) }
+        (views::tenant_head(id, "API keys", "/keys", query.get("done"), refusal))
         @if let Err(refusal) = &result { (refusal_notice(refusal)) }
         @if result.is_ok() {
             table {
@@ -97,7 +80,6 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
             }
         }
     };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     Page::html(status, frame(Some(cx), "API keys", markup))
 }
 

@@ -17,6 +17,7 @@ pub mod tenants;
 
 use serde_json::Value;
 
+use crate::domain::values::percent_decode;
 use crate::domain::TenantId;
 
 use super::form::Form;
@@ -39,24 +40,6 @@ fn segments(parts: &[&str]) -> Option<Vec<String>> {
         }
     }
     Some(decoded)
-}
-
-/// `%XX` escapes decoded once (`None`: a malformed escape or not UTF-8).
-fn percent_decode(part: &str) -> Option<String> {
-    let bytes = part.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// An id as one path segment of a console link or form action: what [`segments`] decodes.

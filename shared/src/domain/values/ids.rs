@@ -74,8 +74,8 @@ impl UserId {
     }
 }
 
-/// Decodes `%XX` escapes; `None` if an escape is broken or the result is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
+/// Decodes `%XX` escapes once; `None` if an escape is broken or the result is not UTF-8.
+pub fn percent_decode(text: &str) -> Option<String> {
     if !text.contains('%') {
         return Some(text.to_owned());
     }

@@ -138,7 +138,7 @@ mod net;
 mod text;
 
 pub use aws::{AwsExternalId, AwsRegion, IamRoleArn, GENERATED_EXTERNAL_ID_PREFIX};
-pub use ids::{ApiKeyId, ScopeId, TenantId, UserId};
+pub use ids::{percent_decode, ApiKeyId, ScopeId, TenantId, UserId};
 pub use limits::{
     metadata, positive_limit, MAX_LIMIT_VALUE, METADATA_MAX_BYTES, METADATA_MAX_KEYS,
     METADATA_MAX_KEY_CHARS,
