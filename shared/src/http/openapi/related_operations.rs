@@ -260,7 +260,7 @@ pub(super) fn related_operation(
             id: "revokeApiKey",
             tag: "api-keys",
             summary: "Revoke an API key (revoking twice changes nothing)",
-            who: "platform admins; for a key bound to their tenant, the tenant's admins (another tenant's key is 404, as a key that does not exist)",
+            who: "platform admins; for a `tenant_member` key bound to their tenant, the tenant's admins (a key holding `tenant_admin` is the platform's: 403; another tenant's key is 404, as a key that does not exist)",
             success: (200, "The key, revoked.", Some(schema_ref("ApiKey"))),
             errors: &[404],
             etag: false,
