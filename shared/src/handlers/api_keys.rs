@@ -116,8 +116,9 @@ async fn list(app: &App, req: &Request) -> Result<Reply, ApiError> {
 async fn revoke(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let raw = http::path_param(req, "keyId");
     let missing = || ApiError::NotFound(format!("no API key with id '{raw}'"));
+    // Who asks comes first: an anonymous request costs no read and learns nothing.
+    app.auth.session(req).await?;
     let Some(key) = service::find(app, &raw).await? else {
-        app.auth.session(req).await?;
         return Err(missing());
     };
     let origin = match &key.tenant_id {

@@ -3,6 +3,11 @@
 //! A cursor names the last tenant of a page (its `createdAt` and id) and a fingerprint of
 //! the query it belongs to, signed with HMAC-SHA256. Anything that does not decode, verify
 //! and match the current query is rejected as `invalid_cursor`.
+//!
+//! A listing filtered on the way (a tenant's API keys, read from the index of every key)
+//! may have to stop on an item it does not return; its cursors are sealed
+//! ([`CursorCodec::sealing`]: ChaCha20-Poly1305, the query's fingerprint as associated
+//! data), so that the position they hold tells the caller nothing.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -47,11 +52,15 @@ struct Payload {
     query: String,
 }
 
-/// Signs and verifies cursors with one key.
+/// Signs and verifies cursors with one key (or, [`Self::sealing`], seals and opens them).
 #[derive(Clone)]
 pub struct CursorCodec {
     key: Vec<u8>,
+    sealed: bool,
 }
+
+/// Length of a sealed cursor's nonce.
+const NONCE_LEN: usize = 12;
 
 impl std::fmt::Debug for CursorCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,7 +71,67 @@ impl std::fmt::Debug for CursorCodec {
 impl CursorCodec {
     /// A codec signing with `key`.
     pub fn new(key: &[u8]) -> Self {
-        Self { key: key.to_vec() }
+        Self {
+            key: key.to_vec(),
+            sealed: false,
+        }
+    }
+
+    /// The same key, sealing cursors instead of signing them: their position is encrypted.
+    pub fn sealing(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            sealed: true,
+        }
+    }
+
+    /// The sealing key: derived from the signing key, never the same bytes.
+    fn sealing_key(&self) -> ring::aead::LessSafeKey {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"tenant-api cursor sealing v1");
+        let key = mac.finalize().into_bytes();
+        let key = ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &key)
+            .unwrap_or_else(|_| unreachable!("a 32-byte key fits ChaCha20-Poly1305"));
+        ring::aead::LessSafeKey::new(key)
+    }
+
+    fn seal(&self, payload: Vec<u8>, query: &str) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        // Without randomness a cursor cannot be sealed safely: an empty one (refused as
+        // `invalid_cursor` if sent back) rather than a reused nonce.
+        if getrandom::fill(&mut nonce).is_err() {
+            return String::new();
+        }
+        let mut sealed = payload;
+        let aad = ring::aead::Aad::from(query.as_bytes());
+        let nonce_value = ring::aead::Nonce::assume_unique_for_key(nonce);
+        if self
+            .sealing_key()
+            .seal_in_place_append_tag(nonce_value, aad, &mut sealed)
+            .is_err()
+        {
+            return String::new();
+        }
+        let mut bytes = nonce.to_vec();
+        bytes.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn open(&self, bytes: Vec<u8>, query: &str) -> Result<Vec<u8>, ApiError> {
+        if bytes.len() <= NONCE_LEN {
+            return Err(ApiError::InvalidCursor);
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce)
+            .map_err(|_| ApiError::InvalidCursor)?;
+        let mut sealed = sealed.to_vec();
+        let aad = ring::aead::Aad::from(query.as_bytes());
+        let opened = self
+            .sealing_key()
+            .open_in_place(nonce, aad, &mut sealed)
+            .map_err(|_| ApiError::InvalidCursor)?;
+        Ok(opened.to_vec())
     }
 
     fn tag(&self, payload: &[u8]) -> Vec<u8> {
@@ -80,6 +149,9 @@ impl CursorCodec {
             query: query.to_owned(),
         })
         .unwrap_or_default();
+        if self.sealed {
+            return self.seal(payload, query);
+        }
         let mut bytes = self.tag(&payload);
         bytes.extend_from_slice(&payload);
         URL_SAFE_NO_PAD.encode(bytes)
@@ -105,6 +177,15 @@ impl CursorCodec {
         let bytes = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| ApiError::InvalidCursor)?;
+        if self.sealed {
+            let payload = self.open(bytes, query)?;
+            let payload: Payload =
+                serde_json::from_slice(&payload).map_err(|_| ApiError::InvalidCursor)?;
+            return match payload.query == query {
+                true => Ok(payload.position),
+                false => Err(ApiError::InvalidCursor),
+            };
+        }
         if bytes.len() <= TAG_LEN {
             return Err(ApiError::InvalidCursor);
         }
@@ -185,5 +266,38 @@ mod tests {
             .concat(),
         );
         assert!(codec.decode(&forged, "q1").is_err());
+    }
+
+    #[test]
+    fn sealed_cursors_round_trip_and_hide_their_position() {
+        let codec = CursorCodec::new(b"secret").sealing();
+        let position = Position {
+            created_at: "2026-12-04T10:00:00.000Z".to_owned(),
+            id: "key_0123456789abcdef0123456789abcdef".to_owned(),
+        };
+        let cursor = codec.encode(&position, "q1");
+        assert_eq!(codec.decode_any(&cursor, "q1").unwrap(), position);
+        let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("key_") && !text.contains("2026"),
+            "nothing readable"
+        );
+        assert_ne!(
+            cursor,
+            codec.encode(&position, "q1"),
+            "a fresh nonce each time"
+        );
+        assert!(
+            codec.decode_any(&cursor, "q2").is_err(),
+            "bound to its query"
+        );
+        let signed = CursorCodec::new(b"secret");
+        assert!(signed.decode_any(&cursor, "q1").is_err());
+        assert!(codec
+            .decode_any(&signed.encode(&position, "q1"), "q1")
+            .is_err());
+        let other = CursorCodec::new(b"other").sealing();
+        assert!(other.decode_any(&cursor, "q1").is_err());
     }
 }
