@@ -364,3 +364,143 @@ async fn a_member_reads_the_tenant_but_gets_no_edit_form_and_cannot_edit() {
     assert!(page.body.contains("tenant-member-is-read-only"));
     assert_eq!(t.tenant(id).await["name"], tenant["name"]);
 }
+
+/// A tenant with its own admin signed in: (tenant id, cookie header, CSRF token).
+async fn tenant_admin_session(t: &TestApp, slug: &str) -> (String, String, String) {
+    let tenant = t.create_named(slug).await;
+    let id = tenant["id"].as_str().unwrap().to_owned();
+    let claims =
+        json!({"sub": format!("{slug}-admin"), "roles": ["tenant_admin"], "tenant_id": id});
+    let (cookie, csrf) = signed_in(t, claims, 600).await;
+    (id, format!("__Host-tm-session={cookie}"), csrf)
+}
+
+#[tokio::test]
+async fn a_tenant_admin_reaching_for_another_tenant_finds_nothing_and_changes_nothing() {
+    let t = spawn_app().await;
+    let (_, cookie, csrf) = tenant_admin_session(&t, "mine").await;
+    let other = t.create_named("theirs").await;
+    let other_id = other["id"].as_str().unwrap();
+    let c = console();
+    let page = send(
+        &t,
+        &c,
+        "GET",
+        &format!("/console/tenants/{other_id}"),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(
+        page.status, 404,
+        "hidden exactly as a missing tenant: {}",
+        page.body
+    );
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    for (action, form) in [
+        ("edit", format!("csrf={csrf}&version=1&name=Taken")),
+        ("admins", format!("csrf={csrf}&userId=intruder")),
+        ("domains", format!("csrf={csrf}&domain=intruder.example")),
+        ("keys", format!("csrf={csrf}&name=k&role=tenant_member")),
+    ] {
+        let path = format!("/console/tenants/{other_id}/{action}");
+        let page = send(&t, &c, "POST", &path, &headers, Some(&form)).await;
+        assert_eq!(page.status, 404, "{action}: {}", page.body);
+    }
+    let after = t.tenant(other_id).await;
+    assert_eq!(after["name"], other["name"]);
+    assert_eq!(after["version"], other["version"]);
+}
+
+#[tokio::test]
+async fn a_tenant_admins_forged_edit_cannot_reach_the_platforms_fields() {
+    let t = spawn_app().await;
+    let (id, cookie, csrf) = tenant_admin_session(&t, "forger").await;
+    let before = t.tenant(&id).await;
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let form = format!(
+        "csrf={csrf}&version=1&name=Renamed&ownerEmail=evil%40example.com&maxUsers=100000&plan=enterprise"
+    );
+    let page = send(
+        &t,
+        &console(),
+        "POST",
+        &format!("/console/tenants/{id}/edit"),
+        &headers,
+        Some(&form),
+    )
+    .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let after = t.tenant(&id).await;
+    assert_eq!(after["name"], "Renamed", "the tenant's own fields change");
+    assert_eq!(after["ownerEmail"], before["ownerEmail"]);
+    assert_eq!(after["maxUsers"], before["maxUsers"]);
+    assert_eq!(after["plan"], before["plan"]);
+    let page = send(
+        &t,
+        &console(),
+        "POST",
+        &format!("/console/tenants/{id}/plan"),
+        &headers,
+        Some(&format!("csrf={csrf}&current=starter&plan=enterprise")),
+    )
+    .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert_eq!(t.tenant(&id).await["plan"], before["plan"]);
+}
+
+#[tokio::test]
+async fn another_sessions_csrf_token_and_an_oversized_form_are_refused() {
+    let t = spawn_app().await;
+    let (id, cookie, _) = tenant_admin_session(&t, "guarded").await;
+    let (_, _, foreign_csrf) = tenant_admin_session(&t, "elsewhere").await;
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let path = format!("/console/tenants/{id}/edit");
+    let form = format!("csrf={foreign_csrf}&version=1&name=Hijacked");
+    let page = send(&t, &console(), "POST", &path, &headers, Some(&form)).await;
+    assert_eq!(page.status, 403);
+    let huge = format!("csrf=x&name={}", "a".repeat(70 * 1024));
+    let page = send(&t, &console(), "POST", &path, &headers, Some(&huge)).await;
+    assert_eq!(page.status, 413);
+    assert_secure_headers(&page);
+    assert_ne!(t.tenant(&id).await["name"], "Hijacked");
+}
+
+#[tokio::test]
+async fn a_delete_needs_the_slug_typed_and_the_version_shown() {
+    let t = spawn_app().await;
+    let tenant = t.create_named("doomed").await;
+    let id = tenant["id"].as_str().unwrap();
+    let (cookie, csrf) = signed_in(&t, admin_claims(), 600).await;
+    let cookie = format!("__Host-tm-session={cookie}");
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let path = format!("/console/tenants/{id}/delete");
+    let wrong = format!("csrf={csrf}&version=1&slug=doomed&confirm=doome");
+    let page = send(&t, &console(), "POST", &path, &headers, Some(&wrong)).await;
+    assert_eq!(page.status, 400);
+    t.patch(
+        &format!("/v1/tenants/{id}"),
+        &json!({"name": "Changed meanwhile"}),
+    )
+    .await;
+    let stale = format!("csrf={csrf}&version=1&slug=doomed&confirm=doomed");
+    let page = send(&t, &console(), "POST", &path, &headers, Some(&stale)).await;
+    assert_eq!(page.status, 412, "{}", page.body);
+    assert_eq!(t.tenant(id).await["status"], "active");
+    let fresh = format!("csrf={csrf}&version=2&slug=doomed&confirm=doomed");
+    let page = send(&t, &console(), "POST", &path, &headers, Some(&fresh)).await;
+    assert_eq!(page.status, 303);
+    assert_eq!(t.tenant(id).await["status"], "deleted");
+}

@@ -85,15 +85,14 @@ impl CursorCodec {
         }
     }
 
-    /// The sealing key: derived from the signing key, never the same bytes.
-    fn sealing_key(&self) -> ring::aead::LessSafeKey {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    /// The sealing key: derived from the signing key, never the same bytes (`None` cannot
+    /// happen: HMAC takes any key and gives the 32 bytes ChaCha20-Poly1305 takes).
+    fn sealing_key(&self) -> Option<ring::aead::LessSafeKey> {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).ok()?;
         mac.update(b"tenant-api cursor sealing v1");
         let key = mac.finalize().into_bytes();
-        let key = ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &key)
-            .unwrap_or_else(|_| unreachable!("a 32-byte key fits ChaCha20-Poly1305"));
-        ring::aead::LessSafeKey::new(key)
+        let key = ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &key).ok()?;
+        Some(ring::aead::LessSafeKey::new(key))
     }
 
     fn seal(&self, payload: Vec<u8>, query: &str) -> String {
@@ -106,8 +105,10 @@ impl CursorCodec {
         let mut sealed = payload;
         let aad = ring::aead::Aad::from(query.as_bytes());
         let nonce_value = ring::aead::Nonce::assume_unique_for_key(nonce);
-        if self
-            .sealing_key()
+        let Some(key) = self.sealing_key() else {
+            return String::new();
+        };
+        if key
             .seal_in_place_append_tag(nonce_value, aad, &mut sealed)
             .is_err()
         {
@@ -127,8 +128,8 @@ impl CursorCodec {
             .map_err(|_| ApiError::InvalidCursor)?;
         let mut sealed = sealed.to_vec();
         let aad = ring::aead::Aad::from(query.as_bytes());
-        let opened = self
-            .sealing_key()
+        let key = self.sealing_key().ok_or(ApiError::InvalidCursor)?;
+        let opened = key
             .open_in_place(nonce, aad, &mut sealed)
             .map_err(|_| ApiError::InvalidCursor)?;
         Ok(opened.to_vec())

@@ -236,6 +236,7 @@ fn lifecycle(cx: &Cx<'_>, id: &str, t: &Value, plans: &[String]) -> Markup {
             @if status != "deleted" {
                 form method="post" action=(format!("/console/tenants/{id}/plan")) {
                     (csrf(cx))
+                    input type="hidden" name="current" value=(s(t, "plan"));
                     div.field { label for="plan-select" { "Plan" }
                         select id="plan-select" name="plan" {
                             @for plan in plans { option value=(plan) selected[plan == s(t, "plan")] { (plan) } }
@@ -306,10 +307,12 @@ pub async fn act(cx: &Cx<'_>, id: &str, action: &str, form: &Form) -> Page {
                 .send(cx)
                 .await
         }
-        "plan" => return change_plan(cx, id, form.get("plan")).await,
+        "plan" => return change_plan(cx, id, form.get("current"), form.get("plan")).await,
         "delete" => {
-            // The slug typed must be the tenant's as it is now (fails closed: a tenant that
-            // cannot be read is not deleted).
+            // The slug typed must be the tenant's. It is read here rather than taken from
+            // the page: a caller who may not delete must get the policy's refusal, not a
+            // complaint about the form (fails closed: a tenant that cannot be read is not
+            // deleted). The delete carries the version the page showed (`If-Match`).
             let current = match Call::get(base.clone()).send(cx).await.into_result() {
                 Ok(current) => current,
                 Err(refusal) => return views::refusal_page(cx, &refusal),
@@ -358,20 +361,14 @@ pub async fn act(cx: &Cx<'_>, id: &str, action: &str, form: &Form) -> Page {
     }
 }
 
-/// A plan change: an upgrade or a downgrade by the catalogue's order.
-async fn change_plan(cx: &Cx<'_>, id: &str, plan: &str) -> Page {
+/// A plan change from `current` (the plan the page showed) to `plan`: an upgrade or a
+/// downgrade by the catalogue's order. The API checks the direction against the tenant as
+/// it is, so a page gone stale gets its refusal, never a wrong change.
+async fn change_plan(cx: &Cx<'_>, id: &str, current: &str, plan: &str) -> Page {
     let plans = tenants::plan_names(cx).await;
-    let current = match Call::get(format!("/v1/tenants/{id}"))
-        .send(cx)
-        .await
-        .into_result()
-    {
-        Ok(current) => current,
-        Err(refusal) => return views::refusal_page(cx, &refusal),
-    };
     let rank = |name: &str| plans.iter().position(|p| p == name);
     // A plan the catalogue lacks goes to the API as an upgrade, which refuses it by name.
-    let direction = match (rank(s(&current, "plan")), rank(plan)) {
+    let direction = match (rank(current), rank(plan)) {
         (Some(from), Some(to)) if to < from => "downgrade",
         _ => "upgrade",
     };
