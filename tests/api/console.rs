@@ -101,6 +101,23 @@ fn assert_secure_headers(page: &Page) {
     assert!(header(page, "strict-transport-security").starts_with("max-age="));
 }
 
+/// A value of the shape the key form's `once` field carries (43 base64url characters).
+fn once_value() -> String {
+    format!("{}{}", uuid::Uuid::now_v7().simple(), "x".repeat(11))
+}
+
+/// The value of the hidden field `name` in a page's HTML.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| {
+            panic!("no hidden {name} in {body}");
+        });
+    body[start..].split('"').next().unwrap_or("").to_owned()
+}
+
 fn admin_claims() -> serde_json::Value {
     json!({"sub": "console-admin", "roles": ["platform_admin"], "email": "ops@example.com", "email_verified": true})
 }
@@ -404,7 +421,13 @@ async fn a_tenant_admin_reaching_for_another_tenant_finds_nothing_and_changes_no
         ("edit", format!("csrf={csrf}&version=1&name=Taken")),
         ("admins", format!("csrf={csrf}&userId=intruder")),
         ("domains", format!("csrf={csrf}&domain=intruder.example")),
-        ("keys", format!("csrf={csrf}&name=k&role=tenant_member")),
+        (
+            "keys",
+            format!(
+                "csrf={csrf}&once={}&name=k&role=tenant_member",
+                once_value()
+            ),
+        ),
     ] {
         let path = format!("/console/tenants/{other_id}/{action}");
         let page = send(&t, &c, "POST", &path, &headers, Some(&form)).await;
@@ -503,4 +526,80 @@ async fn a_delete_needs_the_slug_typed_and_the_version_shown() {
     let page = send(&t, &console(), "POST", &path, &headers, Some(&fresh)).await;
     assert_eq!(page.status, 303);
     assert_eq!(t.tenant(id).await["status"], "deleted");
+}
+
+#[tokio::test]
+async fn a_key_form_sent_twice_creates_one_key_and_says_why_the_second_made_none() {
+    let t = spawn_app().await;
+    let tenant = t.create_named("once").await;
+    let id = tenant["id"].as_str().unwrap();
+    let (cookie, csrf) = signed_in(&t, admin_claims(), 600).await;
+    let cookie = format!("__Host-tm-session={cookie}");
+    let c = console();
+    let keys = format!("/console/tenants/{id}/keys");
+    let page = send(&t, &c, "GET", &keys, &[("cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let once = hidden(&page.body, "once");
+    let again = send(&t, &c, "GET", &keys, &[("cookie", &cookie)], None).await;
+    assert_ne!(
+        hidden(&again.body, "once"),
+        once,
+        "every page draws its own"
+    );
+
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let form = format!("csrf={csrf}&once={once}&name=Sent+twice&role=tenant_member");
+    let first = send(&t, &c, "POST", &keys, &headers, Some(&form)).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert!(first.body.contains("id=\"new-key\""));
+    let second = send(&t, &c, "POST", &keys, &headers, Some(&form)).await;
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert!(second.body.contains("already sent"), "{}", second.body);
+    assert!(!second.body.contains("id=\"new-key\""));
+    assert_secure_headers(&second);
+
+    for stale in ["", "not-a-drawn-value"] {
+        let form = format!("csrf={csrf}&once={stale}&name=Stale&role=tenant_member");
+        let page = send(&t, &c, "POST", &keys, &headers, Some(&form)).await;
+        assert_eq!(page.status, 400, "{stale:?}: {}", page.body);
+    }
+    let listed = t
+        .all_pages(integration_tests::TestRequest::new("GET", "/v1/api-keys").query("tenantId", id))
+        .await;
+    let names: Vec<&str> = listed.iter().filter_map(|k| k["name"].as_str()).collect();
+    assert_eq!(names, ["Sent twice"], "one key, and none from a stale form");
+}
+
+#[tokio::test]
+async fn two_key_forms_sent_at_once_create_exactly_one_key() {
+    let t = spawn_app().await;
+    let tenant = t.create_named("once-race").await;
+    let id = tenant["id"].as_str().unwrap();
+    let (cookie, csrf) = signed_in(&t, admin_claims(), 600).await;
+    let cookie = format!("__Host-tm-session={cookie}");
+    let c = console();
+    let keys = format!("/console/tenants/{id}/keys");
+    let page = send(&t, &c, "GET", &keys, &[("cookie", &cookie)], None).await;
+    let form = format!(
+        "csrf={csrf}&once={}&name=Double+click&role=tenant_member",
+        hidden(&page.body, "once")
+    );
+    let headers = [
+        ("sec-fetch-site", "same-origin"),
+        ("cookie", cookie.as_str()),
+    ];
+    let (a, b) = tokio::join!(
+        send(&t, &c, "POST", &keys, &headers, Some(&form)),
+        send(&t, &c, "POST", &keys, &headers, Some(&form)),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+    let listed = t
+        .all_pages(integration_tests::TestRequest::new("GET", "/v1/api-keys").query("tenantId", id))
+        .await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
 }

@@ -270,15 +270,24 @@ def wait_until(check, timeout=20.0, interval=0.2, what="the condition"):
 
 @pytest.fixture(scope="session")
 def make_tenant(session_api):
-    """make_tenant(prefix="t", **fields) -> the tenant (JSON) created through the API as the
-    platform admin, with a slug unique to the run and `name` defaulting to it."""
+    """make_tenant(prefix="t", settled=False, **fields) -> the tenant (JSON) created through
+    the API as the platform admin, with a slug unique to the run and `name` defaulting to it.
+    `settled`: once its provisioning has ended (which changes its version), as it is then, for
+    a test whose form carries the version (If-Match)."""
 
-    def make_tenant(prefix="t", **fields):
+    def make_tenant(prefix="t", settled=False, **fields):
         slug = unique(prefix)
         body = {"name": fields.pop("name", f"Console {slug}"), "slug": slug, **fields}
         response = session_api("POST", "/v1/tenants", json=body)
         assert response.status == 201, (response.status, response.body)
-        return response.json()
+        tenant = response.json()
+        if settled:
+            return wait_until(
+                lambda: (t := tenant_of(session_api, tenant["id"]))["provisioning"]["status"] in ("ready", "failed")
+                and t,
+                what=f"the provisioning of {slug} to end",
+            )
+        return tenant
 
     return make_tenant
 
@@ -302,6 +311,11 @@ def publish_txt(name, value):
 def csrf_of(page):
     """The CSRF token in the page's forms."""
     return page.locator("input[name=csrf]").first.get_attribute("value")
+
+
+def once_of(page):
+    """The one-shot value of the page's key form."""
+    return page.locator("input[name=once]").first.get_attribute("value")
 
 
 def post_form(context, path, form, origin=CONSOLE_URL, headers=None):

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import (
-    CONSOLE_URL, OIDC_ISSUER, RUN, api_keys, authorize_at_provider, claims_of, csrf_of, post_form, publish_txt, submit,
+    CONSOLE_URL, OIDC_ISSUER, RUN, api_keys, authorize_at_provider, claims_of, csrf_of, once_of, post_form, publish_txt, submit,
     tenant_of, unique,
 )
 
@@ -15,7 +15,7 @@ from conftest import (
 def tenants(make_tenant):
     """The tenant administered here, another one, and one whose member signs in."""
     return {
-        "own": make_tenant("ta", name=f"Tenant Admin Own {RUN}"),
+        "own": make_tenant("ta", settled=True, name=f"Tenant Admin Own {RUN}"),
         "other": make_tenant("ta-other", name=f"Tenant Admin Other {RUN}"),
         "member": make_tenant("tm", name=f"Member Tenant {RUN}"),
     }
@@ -135,7 +135,7 @@ def test_tenant_admin_is_refused_an_admin_key(tenant_admin, tenants, api):
     else:
         # Not offered to a tenant's admins; asked for anyway (a forged form), the API refuses.
         response = post_form(page.context, f"/console/tenants/{tenant_id}/keys",
-                             {"csrf": csrf_of(page), "name": name, "role": "tenant_admin"},
+                             {"csrf": csrf_of(page), "once": once_of(page), "name": name, "role": "tenant_admin"},
                              headers={"sec-fetch-site": "same-origin"})
         assert response.status == 403, response.status
         notices = response.text()

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import CONSOLE_URL, RUN, authorize_at_provider, claims_of, csrf_of, post_form, unique
+from conftest import CONSOLE_URL, RUN, authorize_at_provider, claims_of, csrf_of, once_of, post_form, unique
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -76,8 +76,10 @@ def test_a_refused_post_and_a_post_answer_carry_the_security_headers(admin_page,
     refused = post_form(page.context, f"/console/tenants/{tenant_id}/suspend", {"reason": "no token"})
     assert refused.status == 403
     assert_security_headers(refused.headers, "a 403 (no CSRF token)")
+    page.goto(f"/console/tenants/{tenant_id}/keys")
     created = post_form(page.context, f"/console/tenants/{tenant_id}/keys",
-                        {"csrf": csrf_of(page), "name": f"headers {RUN}", "role": "tenant_member"})
+                        {"csrf": csrf_of(page), "once": once_of(page), "name": f"headers {RUN}",
+                         "role": "tenant_member"})
     assert created.status == 201
     assert_security_headers(created.headers, "the key-created page")
     saved = post_form(page.context, f"/console/tenants/{tenant_id}/edit",

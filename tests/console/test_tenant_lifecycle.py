@@ -94,7 +94,7 @@ def test_overview_shows_the_tenant_details_provisioning_and_resources(admin_page
 
 
 def test_edit_saves_the_changes(admin_page, make_tenant, api):
-    tenant = make_tenant("edit", name=f"Before Edit {RUN}")
+    tenant = make_tenant("edit", settled=True, name=f"Before Edit {RUN}")
     page = admin_page
     page.goto(f"/console/tenants/{tenant['id']}")
     page.get_by_label("Name", exact=True).fill(f"After Edit {RUN}")
@@ -112,7 +112,7 @@ def test_edit_saves_the_changes(admin_page, make_tenant, api):
 
 
 def test_an_edit_over_a_concurrent_change_is_refused_with_412_and_saves_nothing(admin_page, make_tenant, api):
-    tenant = make_tenant("race", name=f"Race Original {RUN}")
+    tenant = make_tenant("race", settled=True, name=f"Race Original {RUN}")
     page = admin_page
     page.goto(f"/console/tenants/{tenant['id']}")
     # Someone else changes the tenant while the form is open.
@@ -221,7 +221,7 @@ def test_a_failed_provisioning_is_shown_and_retried(admin_page, make_tenant, api
 
 
 def test_delete_needs_the_slug_typed(admin_page, make_tenant, api):
-    tenant = make_tenant("del")
+    tenant = make_tenant("del", settled=True)
     page = admin_page
     page.goto(f"/console/tenants/{tenant['id']}")
     page.get_by_label(re.compile("to delete this tenant")).fill(tenant["slug"] + "x")

@@ -145,6 +145,30 @@ def test_an_api_key_is_shown_once_never_cached_works_and_is_revoked(admin_page, 
     assert api("GET", f"/v1/tenants/{tenant['id']}", token=None, headers={"x-api-key": key}).status == 401
 
 
+def test_reloading_the_key_created_page_creates_no_second_key(admin_page, make_tenant, api):
+    tenant = make_tenant("keys-reload")
+    name = f"Reloaded key {RUN}"
+    page = admin_page
+    page.goto(f"/console/tenants/{tenant['id']}/keys")
+    page.get_by_label("Key name").fill(name)
+    page.get_by_label("Role").select_option("tenant_member")
+    submit(page, "Create key", status=201)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Key created")
+    key = page.locator("#new-key").inner_text().strip()
+
+    # A reload sends the same form again (the browser asks; the person says yes).
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.reload()
+    assert info.value.status == 409, info.value.status
+    expect(page.get_by_role("alert")).to_contain_text("already sent")
+    expect(page.locator("#new-key")).to_have_count(0)
+    assert key not in page.content()
+    listed = [k for k in api_keys(api) if k["name"] == name]
+    assert len(listed) == 1, listed
+    row = page.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text(listed[0]["id"])
+
+
 def test_the_keys_page_lists_the_tenants_keys_among_many_others(admin_page, make_tenant, api):
     # The tenant's key first, then more than a page (100) of another tenant's keys.
     tenant = make_tenant("keys-many")

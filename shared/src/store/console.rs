@@ -1,8 +1,10 @@
-//! The console's sessions and sign-in attempts in storage, each keyed by the SHA-256 of
-//! its secret (`CONSOLESESSION#<hash>`, `CONSOLESIGNIN#<hash>`) and removed by the
-//! table's TTL once expired. Neither is a change of any tenant: no event goes with them.
+//! The console's sessions, sign-in attempts and sent one-shot forms in storage, each keyed
+//! by the SHA-256 of its secret (`CONSOLESESSION#<hash>`, `CONSOLESIGNIN#<hash>`,
+//! `CONSOLEFORM#<hash>`) and removed by the table's TTL once expired. None is a change of
+//! any tenant: no event goes with them.
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +37,7 @@ fn is_condition_failure<R>(err: &DeleteFailure<R>) -> bool {
 
 const SESSION_SK: &str = "CONSOLESESSION";
 const SIGN_IN_SK: &str = "CONSOLESIGNIN";
+const FORM_SK: &str = "CONSOLEFORM";
 
 #[derive(Serialize, Deserialize)]
 struct Stored<T> {
@@ -150,6 +153,41 @@ impl Store {
                 })
             }
             Err(err) => Err(sdk_error("taking a sign-in attempt")(err)),
+        }
+    }
+
+    /// Records that the one-shot form of `hash` was sent, unless it already was: `false`
+    /// then (the check is the put's condition, so of two sends at once exactly one wins).
+    /// Kept until `expires_at` (Unix seconds), when no session that could send it is left.
+    pub async fn spend_console_form(&self, hash: &str, expires_at: i64) -> Result<bool, ApiError> {
+        let mut item = keys::key(format!("{FORM_SK}#{hash}"), FORM_SK);
+        item.insert(
+            "entity".to_owned(),
+            AttributeValue::S("consoleForm".to_owned()),
+        );
+        item.insert(
+            EXPIRES_AT.to_owned(),
+            AttributeValue::N(expires_at.to_string()),
+        );
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(sdk_error("recording a sent console form")(err)),
         }
     }
 

@@ -17,6 +17,7 @@
 //! | usage report idempotency key (TTL) | `USAGEREPORT#<id>#<key>` | `USAGEREPORT` | | | |
 //! | console session (by its cookie's SHA-256, TTL) | `CONSOLESESSION#<hash>` | `CONSOLESESSION` | | | |
 //! | console sign-in attempt (by its `state`'s SHA-256, TTL) | `CONSOLESIGNIN#<hash>` | `CONSOLESIGNIN` | | | |
+//! | console one-shot form, sent (by its session's and value's SHA-256, TTL) | `CONSOLEFORM#<hash>` | `CONSOLEFORM` | | | |
 //! | change event (outbox, audit trail) | `EVENTS#<tenantId>` (`EVENTS#platform`) | `EVENT#<occurredAt>#<eventId>` | | | |
 
 use std::collections::HashMap;

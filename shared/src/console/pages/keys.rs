@@ -11,6 +11,8 @@ use crate::console::form::{encode, Form};
 use crate::console::respond::Page;
 use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
 use crate::console::Cx;
+use crate::domain::clock;
+use crate::domain::console::{digest, random_secret};
 
 /// The roles a tenant's key may be given here: a tenant's admins make member keys only (an
 /// admin key is the application's, counting the tenant's usage: the API refuses it to
@@ -28,6 +30,11 @@ const KEY_ROLES: [(&str, &str); 2] = [
 
 /// `GET /console/tenants/{id}/keys`, or the page again after a refused action.
 pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>) -> Page {
+    // The create form's one-shot value (see [`create`]), fresh with every page.
+    let once = match random_secret() {
+        Ok(once) => once,
+        Err(err) => return views::api_error_page(&err),
+    };
     let call = Call::get("/v1/api-keys").query("tenantId", id);
     let Listing {
         status,
@@ -66,6 +73,7 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
             h2 id="create-key" { "Create a key" }
             form method="post" action=(format!("/console/tenants/{id}/keys")) {
                 (csrf(cx))
+                input type="hidden" name="once" value=(once);
                 div.field { label for="key-name" { "Key name" }
                     input id="key-name" name="name" type="text" required maxlength="100";
                     (field_error(refusal, "name")) }
@@ -84,7 +92,44 @@ pub async fn page(cx: &Cx<'_>, id: &str, query: &Form, refusal: Option<&Refusal>
 }
 
 /// `POST /console/tenants/{id}/keys`: the new key, shown once.
+///
+/// The form is one-shot: sent again (the answer reloaded, the button clicked twice) it
+/// creates no second key, whose secret the person would never see. Its `once` value, drawn
+/// with the page, is spent by a conditional put before the key is asked for, so of two
+/// sends exactly one reaches the API. A send that spent it and then failed leaves nothing
+/// behind but a page to fill in again.
 pub async fn create(cx: &Cx<'_>, id: &str, form: &Form) -> Page {
+    let once = form.get("once");
+    if !is_drawn_secret(once) {
+        let refusal = Refusal {
+            status: 400,
+            code: "validation_error".to_owned(),
+            message:
+                "This form is out of date or incomplete: nothing was created. Fill it in again."
+                    .to_owned(),
+            ..Refusal::default()
+        };
+        return page(cx, id, &Form::default(), Some(&refusal)).await;
+    }
+    // Bound to the session: a value seen elsewhere spends nothing of this person's.
+    let spent = digest(&format!("{}:{once}", cx.session_hash));
+    let until = clock::now_epoch_seconds() + cx.console.settings.session_ttl_seconds;
+    match cx.app.store.spend_console_form(&spent, until).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let refusal = Refusal {
+                status: 409,
+                code: "form_already_sent".to_owned(),
+                message: "This form was already sent: its key was created then, and a key's \
+                          secret is shown only once. If the secret is lost, revoke that key \
+                          below and create another."
+                    .to_owned(),
+                ..Refusal::default()
+            };
+            return page(cx, id, &Form::default(), Some(&refusal)).await;
+        }
+        Err(err) => return views::api_error_page(&err),
+    }
     let body = json!({ "name": form.get("name"), "roles": [form.get("role")], "tenantId": id });
     let created = match Call::post("/v1/api-keys", body)
         .send(cx)
@@ -120,5 +165,31 @@ pub async fn revoke(cx: &Cx<'_>, id: &str, key: &str) -> Page {
     match answer.into_result() {
         Ok(_) => Page::redirect(format!("/console/tenants/{id}/keys?done=key-revoked")),
         Err(refusal) => page(cx, id, &Form::default(), Some(&refusal)).await,
+    }
+}
+
+/// Whether `value` has the shape of [`random_secret`]'s values (43 base64url characters).
+fn is_drawn_secret(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forms_once_value_has_the_shape_of_a_drawn_secret() {
+        assert!(is_drawn_secret(&random_secret().unwrap()));
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+        ] {
+            assert!(!is_drawn_secret(bad), "{bad:?}");
+        }
     }
 }
