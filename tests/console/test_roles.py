@@ -17,7 +17,7 @@ def tenants(make_tenant):
     return {
         "own": make_tenant("ta", settled=True, name=f"Tenant Admin Own {RUN}"),
         "other": make_tenant("ta-other", name=f"Tenant Admin Other {RUN}"),
-        "member": make_tenant("tm", name=f"Member Tenant {RUN}"),
+        "member": make_tenant("tm", settled=True, name=f"Member Tenant {RUN}"),
     }
 
 

@@ -91,6 +91,8 @@ pub struct Cx<'a> {
     pub lambda: Option<lambda_http::Context>,
     /// The session's key.
     pub session_hash: String,
+    /// When the session ends (Unix seconds).
+    pub session_expires_at: i64,
 }
 
 impl std::fmt::Debug for Cx<'_> {

@@ -107,6 +107,7 @@ pub async fn require<'a>(
         csrf: stored.csrf_token,
         lambda: req.lambda_context_ref().cloned(),
         session_hash: hash,
+        session_expires_at: stored.expires_at,
     })
 }
 

@@ -11,7 +11,6 @@ use crate::console::form::{encode, Form};
 use crate::console::respond::Page;
 use crate::console::views::{self, csrf, field_error, frame, refusal_notice};
 use crate::console::Cx;
-use crate::domain::clock;
 use crate::domain::console::{digest, random_secret};
 
 /// The roles a tenant's key may be given here: a tenant's admins make member keys only (an
@@ -113,16 +112,21 @@ pub async fn create(cx: &Cx<'_>, id: &str, form: &Form) -> Page {
     }
     // Bound to the session: a value seen elsewhere spends nothing of this person's.
     let spent = digest(&format!("{}:{once}", cx.session_hash));
-    let until = clock::now_epoch_seconds() + cx.console.settings.session_ttl_seconds;
-    match cx.app.store.spend_console_form(&spent, until).await {
+    // Kept while the session that could send the form again lasts.
+    match cx
+        .app
+        .store
+        .spend_console_form(&spent, cx.session_expires_at)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
             let refusal = Refusal {
                 status: 409,
                 code: "form_already_sent".to_owned(),
-                message: "This form was already sent: its key was created then, and a key's \
-                          secret is shown only once. If the secret is lost, revoke that key \
-                          below and create another."
+                message: "This form was already sent once: any key it created is listed \
+                          below, and a key's secret is shown only once. If the secret is lost, \
+                          revoke that key and create another."
                     .to_owned(),
                 ..Refusal::default()
             };
